@@ -1,0 +1,1 @@
+"""pytest fixtures that serve the emulator over HTTPS for the test suite."""

@@ -1,0 +1,1 @@
+pytest_plugins = ["salesforce_emulator.pytest_plugin"]
