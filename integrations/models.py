@@ -1,0 +1,190 @@
+"""Everything about syncing to Salesforce: the tenant's connection and settings, the
+mapping from local objects to Salesforce records, and the outbox of sync jobs with
+every attempt made."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+
+from tenants.fields import EncryptedTextField
+from tenants.models import Tenant
+
+DEFAULT_MATCH_ORDER = ["Account", "Opportunity", "Lead", "Contact"]
+
+
+def default_match_order() -> list[str]:
+    return list(DEFAULT_MATCH_ORDER)
+
+
+class SalesforceConnection(models.Model):
+    class Status(models.TextChoices):
+        CONNECTED = "connected", "Connected"
+        NEEDS_REAUTH = "needs_reauth", "Needs re-authorisation"
+        DISCONNECTED = "disconnected", "Disconnected"
+
+    tenant = models.OneToOneField(
+        Tenant, on_delete=models.CASCADE, related_name="salesforce_connection"
+    )
+    instance_url = models.URLField(blank=True)
+    org_id = models.CharField(max_length=18, blank=True)
+    api_version = models.CharField(max_length=8, default="62.0")
+    access_token = EncryptedTextField(blank=True, default="")
+    refresh_token = EncryptedTextField(blank=True, default="")
+    # "The user who installed the integration": owns Tasks whose logging user has no
+    # Salesforce User.
+    installed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    installer_salesforce_user_id = models.CharField(max_length=18, blank=True)
+    status = models.CharField(max_length=14, choices=Status.choices, default=Status.DISCONNECTED)
+    status_reason = models.TextField(blank=True)
+    connected_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Salesforce for {self.tenant} ({self.get_status_display()})"
+
+
+class IntegrationSettings(models.Model):
+    class Destination(models.TextChoices):
+        NOTES_AND_EVENTS = "notes_and_events", "Highlights as Notes and meetings as Events"
+        NOTES_ONLY = "notes_only", "Highlights as Notes only"
+
+    class NoteFlavour(models.TextChoices):
+        CONTENT_NOTE = "content_note", "Lightning note (ContentNote)"
+        CLASSIC_NOTE = "classic_note", "Classic Note"
+
+    tenant = models.OneToOneField(
+        Tenant, on_delete=models.CASCADE, related_name="integration_settings"
+    )
+    highlights_destination = models.CharField(
+        max_length=20, choices=Destination.choices, default=Destination.NOTES_AND_EVENTS
+    )
+    note_flavour = models.CharField(
+        max_length=20, choices=NoteFlavour.choices, default=NoteFlavour.CONTENT_NOTE
+    )
+    auto_sync = models.BooleanField(default=False)
+    auto_sync_match_order = models.JSONField(default=default_match_order)
+    log_scheduled_meetings = models.BooleanField(default=True)
+    log_calls_automatically = models.BooleanField(default=False)
+    # Where "listen to the audio" links in Notes point (the portal's own address).
+    link_back_base_url = models.URLField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "integration settings"
+
+    def __str__(self) -> str:
+        return f"Settings of {self.tenant}"
+
+
+class SyncMapping(models.Model):
+    """One local object, for one purpose, is one Salesforce record: never two."""
+
+    class State(models.TextChoices):
+        SYNCED = "synced", "Synced"
+        DELETED = "deleted", "Deleted in Salesforce by us"
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="sync_mappings")
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)
+    object_id = models.PositiveBigIntegerField()
+    local_object = GenericForeignKey("content_type", "object_id")
+    # What the record is for, e.g. "highlight_note", "meeting_event", "booking_task".
+    purpose = models.CharField(max_length=40)
+    salesforce_object = models.CharField(max_length=40)
+    salesforce_id = models.CharField(max_length=18, blank=True)
+    # The local version the record last received: an older push never overwrites it.
+    pushed_version = models.PositiveIntegerField(default=0)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.SYNCED)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "content_type", "object_id", "purpose"],
+                name="sync_mapping_one_record_per_purpose",
+            )
+        ]
+        indexes = [models.Index(fields=["salesforce_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.purpose} -> {self.salesforce_object} {self.salesforce_id}"
+
+
+class SyncJob(models.Model):
+    """The outbox: written in the transaction of the change that causes it; the task
+    queue only carries its id."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        NEEDS_REVIEW = "needs_review", "Needs review"
+        FAILED = "failed", "Failed"
+        SKIPPED = "skipped", "Skipped"
+
+    OPEN_STATES = (State.PENDING, State.RUNNING)
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="sync_jobs")
+    # What is asked, e.g. "highlight.sync", "meeting.processed", "booking.sync".
+    operation = models.CharField(max_length=40)
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)
+    object_id = models.PositiveBigIntegerField()
+    local_object = GenericForeignKey("content_type", "object_id")
+    # Extra input for the job (a chosen record, a create request), never local state:
+    # the job reads the object's current state when it runs.
+    params = models.JSONField(default=dict, blank=True)
+    state = models.CharField(max_length=14, choices=State.choices, default=State.PENDING)
+    # Why the job is where it is, in words a tenant admin understands.
+    reason = models.TextField(blank=True)
+    # Records a person chooses between when the job needs review.
+    candidates = models.JSONField(default=list, blank=True)
+    attempt_count = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # A running job whose lease passed is taken to have lost its worker.
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["state", "next_attempt_at"]),
+            models.Index(fields=["tenant", "content_type", "object_id"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.operation} #{self.pk} ({self.state})"
+
+
+class SyncAttempt(models.Model):
+    class Outcome(models.TextChoices):
+        SUCCEEDED = "succeeded", "Succeeded"
+        RETRY = "retry", "Will retry"
+        REAUTH = "reauth", "Needs re-authorisation"
+        FAILED = "failed", "Failed"
+        SKIPPED = "skipped", "Skipped"
+        NEEDS_REVIEW = "needs_review", "Needs review"
+
+    job = models.ForeignKey(SyncJob, on_delete=models.CASCADE, related_name="attempts")
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=14, choices=Outcome.choices, blank=True)
+    salesforce_error_code = models.CharField(max_length=80, blank=True)
+    message = models.TextField(blank=True)
+    api_calls = models.PositiveIntegerField(default=0)
+    duration_ms = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["started_at", "id"]
+
+    def __str__(self) -> str:
+        return f"attempt of job {self.job_id}: {self.outcome}"

@@ -1,0 +1,98 @@
+"""Sync services: the outbox of sync jobs and their dispatch to the task queue."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import models, transaction
+from django_q.tasks import async_task
+
+from integrations.models import IntegrationSettings, SalesforceConnection, SyncJob
+from tenants.models import Tenant
+
+logger = logging.getLogger(__name__)
+
+# Operations the outbox carries, one per kind of local change.
+OPERATION_HIGHLIGHT_SYNC = "highlight.sync"
+OPERATION_MEETING_PROCESSED = "meeting.processed"
+OPERATION_MEETING_SYNC = "meeting.sync"
+OPERATION_ACTIVITY_SYNC = "activity.sync"
+OPERATION_BOOKING_SYNC = "booking.sync"
+
+# operation -> the service that carries it out for one job. The sync engine registers
+# its executors here; an operation without one leaves its jobs pending.
+SyncExecutor = Callable[[SyncJob], None]
+SYNC_EXECUTORS: dict[str, SyncExecutor] = {}
+
+
+def sync_job_dispatch(*, job_id: int) -> None:
+    """Hand a job id to the task queue (called after commit, never inside a transaction)."""
+    async_task("integrations.tasks.sync_job_run", job_id, task_name=f"sync-job-{job_id}")
+
+
+def sync_job_enqueue(
+    *, tenant: Tenant, operation: str, local_object: models.Model, params: dict | None = None
+) -> SyncJob:
+    """Write a sync job in the caller's transaction; queue it once that commits.
+
+    A job for the same object and operation that is still pending and not started is
+    reused: it will read the object's latest state when it runs, so a burst of edits
+    makes one push.
+    """
+    content_type = ContentType.objects.get_for_model(local_object)
+    if not params:
+        pending = (
+            SyncJob.objects.select_for_update()
+            .filter(
+                tenant=tenant,
+                operation=operation,
+                content_type=content_type,
+                object_id=local_object.pk,
+                state=SyncJob.State.PENDING,
+                attempt_count=0,
+                params={},
+            )
+            .first()
+        )
+        if pending is not None:
+            logger.info(
+                "sync job %s already pending for %s; not queued twice", pending.pk, operation
+            )
+            return pending
+    job = SyncJob.objects.create(
+        tenant=tenant,
+        operation=operation,
+        content_type=content_type,
+        object_id=local_object.pk,
+        params=params or {},
+    )
+    logger.info(
+        "sync job %s queued: %s of %s %s", job.pk, operation, content_type.model, local_object.pk
+    )
+    transaction.on_commit(lambda: sync_job_dispatch(job_id=job.pk))
+    return job
+
+
+def sync_job_run(*, job_id: int) -> None:
+    """Run one job with the executor of its operation."""
+    job = SyncJob.objects.filter(pk=job_id).first()
+    if job is None:
+        logger.warning("sync job %s no longer exists; nothing to do", job_id)
+        return
+    executor = SYNC_EXECUTORS.get(job.operation)
+    if executor is None:
+        logger.info("sync job %s (%s) stays pending: no executor for it", job.pk, job.operation)
+        return
+    executor(job)
+
+
+def integration_settings_get_or_create(*, tenant: Tenant) -> IntegrationSettings:
+    settings_row, _ = IntegrationSettings.objects.get_or_create(tenant=tenant)
+    return settings_row
+
+
+def salesforce_connection_get_or_create(*, tenant: Tenant) -> SalesforceConnection:
+    connection, _ = SalesforceConnection.objects.get_or_create(tenant=tenant)
+    return connection

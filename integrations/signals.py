@@ -1,0 +1,51 @@
+"""Receivers of meetings' and scheduler's domain events: each writes one sync job
+(the outbox row, inside the sender's transaction) and nothing more."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.dispatch import receiver
+
+from integrations import services
+from meetings import events as meeting_events
+from meetings.models import Activity, Highlight, Meeting
+from scheduler import events as scheduler_events
+from scheduler.models import Booking
+
+
+@receiver(meeting_events.highlight_changed)
+def on_highlight_changed(sender: type, instance: Highlight, **kwargs: Any) -> None:
+    services.sync_job_enqueue(
+        tenant=instance.tenant, operation=services.OPERATION_HIGHLIGHT_SYNC, local_object=instance
+    )
+
+
+@receiver(meeting_events.meeting_processed)
+def on_meeting_processed(sender: type, instance: Meeting, **kwargs: Any) -> None:
+    services.sync_job_enqueue(
+        tenant=instance.tenant,
+        operation=services.OPERATION_MEETING_PROCESSED,
+        local_object=instance,
+    )
+
+
+@receiver(meeting_events.meeting_changed)
+def on_meeting_changed(sender: type, instance: Meeting, **kwargs: Any) -> None:
+    services.sync_job_enqueue(
+        tenant=instance.tenant, operation=services.OPERATION_MEETING_SYNC, local_object=instance
+    )
+
+
+@receiver(meeting_events.activity_changed)
+def on_activity_changed(sender: type, instance: Activity, **kwargs: Any) -> None:
+    services.sync_job_enqueue(
+        tenant=instance.tenant, operation=services.OPERATION_ACTIVITY_SYNC, local_object=instance
+    )
+
+
+@receiver(scheduler_events.booking_changed)
+def on_booking_changed(sender: type, instance: Booking, **kwargs: Any) -> None:
+    services.sync_job_enqueue(
+        tenant=instance.tenant, operation=services.OPERATION_BOOKING_SYNC, local_object=instance
+    )

@@ -1,0 +1,9 @@
+"""django-q2 tasks: thin wrappers that carry a job id to a service."""
+
+from __future__ import annotations
+
+from integrations import services
+
+
+def sync_job_run(job_id: int) -> None:
+    services.sync_job_run(job_id=job_id)

@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from integrations.admin import SyncJobInline, SyncMappingInline
+from meetings.models import Activity, ActivityParticipant, Attendee, Highlight, Meeting, Transcript
+
+
+class AttendeeInline(admin.TabularInline):
+    model = Attendee
+    extra = 0
+
+
+class HighlightInline(admin.TabularInline):
+    model = Highlight
+    extra = 0
+    fields = ["external_id", "offset_seconds", "speaker", "text", "version", "is_deleted"]
+    readonly_fields = ["version"]
+    show_change_link = True
+
+
+@admin.register(Meeting)
+class MeetingAdmin(admin.ModelAdmin):
+    list_display = ["title", "tenant", "external_id", "start", "status", "processed_at"]
+    list_filter = ["status", "tenant"]
+    list_select_related = ["tenant"]
+    search_fields = ["external_id", "title", "attendees__email", "organizer_email"]
+    date_hierarchy = "start"
+    inlines = [AttendeeInline, HighlightInline, SyncMappingInline, SyncJobInline]
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Meeting], search_term: str
+    ) -> tuple[QuerySet[Meeting], bool]:
+        results, _ = super().get_search_results(request, queryset, search_term)
+        return results.distinct(), False
+
+
+@admin.register(Transcript)
+class TranscriptAdmin(admin.ModelAdmin):
+    list_display = ["meeting", "updated_at"]
+    list_select_related = ["meeting"]
+    search_fields = ["meeting__external_id", "meeting__title"]
+
+
+@admin.register(Highlight)
+class HighlightAdmin(admin.ModelAdmin):
+    list_display = [
+        "external_id",
+        "meeting",
+        "tenant",
+        "speaker",
+        "version",
+        "is_deleted",
+        "updated_at",
+    ]
+    list_filter = ["is_deleted", "tenant"]
+    list_select_related = ["meeting", "tenant"]
+    search_fields = ["external_id", "meeting__external_id", "text"]
+    readonly_fields = ["version"]
+    inlines = [SyncMappingInline, SyncJobInline]
+
+
+class ParticipantInline(admin.TabularInline):
+    model = ActivityParticipant
+    extra = 0
+
+
+@admin.register(Activity)
+class ActivityAdmin(admin.ModelAdmin):
+    list_display = ["external_id", "tenant", "kind", "direction", "started_at", "logged_by_email"]
+    list_filter = ["kind", "direction", "tenant"]
+    list_select_related = ["tenant"]
+    search_fields = ["external_id", "logged_by_email", "participants__email", "participants__phone"]
+    inlines = [ParticipantInline, SyncMappingInline, SyncJobInline]
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Activity], search_term: str
+    ) -> tuple[QuerySet[Activity], bool]:
+        results, _ = super().get_search_results(request, queryset, search_term)
+        return results.distinct(), False

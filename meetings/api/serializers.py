@@ -1,0 +1,223 @@
+"""Input and output shapes of the partner API for meetings, highlights and activities."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from meetings.models import Activity, Attendee, Highlight, Meeting
+from meetings.services import PersonInput
+
+
+class AttendeeInputSerializer(serializers.Serializer):
+    email = serializers.EmailField()
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    phone = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
+
+
+def people(data: list[dict[str, Any]] | None) -> list[PersonInput] | None:
+    if data is None:
+        return None
+    return [PersonInput(**person) for person in data]
+
+
+class MeetingInputSerializer(serializers.Serializer):
+    external_id = serializers.CharField(max_length=200)
+    title = serializers.CharField(max_length=255)
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+    organizer_email = serializers.EmailField(required=False, allow_blank=True, default="")
+    recording_url = serializers.URLField(
+        max_length=1000, required=False, allow_blank=True, default=""
+    )
+    status = serializers.ChoiceField(choices=Meeting.Status.choices, required=False)
+    attendees = AttendeeInputSerializer(many=True, required=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        start, end = attrs.get("start"), attrs.get("end")
+        if start and end and end < start:
+            raise serializers.ValidationError({"end": "The meeting cannot end before it starts."})
+        return attrs
+
+
+class MeetingUpdateSerializer(MeetingInputSerializer):
+    """A partial update: every field optional; the external id is in the URL."""
+
+    external_id = None  # type: ignore[assignment]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["partial"] = True
+        super().__init__(*args, **kwargs)
+
+
+class MeetingFilterSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=Meeting.Status.choices, required=False)
+    start_after = serializers.DateTimeField(required=False)
+    start_before = serializers.DateTimeField(required=False)
+
+
+class AttendeeOutputSerializer(serializers.ModelSerializer):
+    is_internal = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Attendee
+        fields = ["email", "name", "phone", "is_internal"]
+
+    def get_is_internal(self, attendee: Attendee) -> bool:
+        return attendee.meeting.tenant.is_internal_email(attendee.email)
+
+
+class MeetingOutputSerializer(serializers.ModelSerializer):
+    attendees = AttendeeOutputSerializer(many=True, read_only=True)
+    has_transcript = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Meeting
+        fields = [
+            "external_id",
+            "title",
+            "start",
+            "end",
+            "organizer_email",
+            "recording_url",
+            "status",
+            "processed_at",
+            "attendees",
+            "has_transcript",
+            "created_at",
+            "updated_at",
+        ]
+
+    def get_has_transcript(self, meeting: Meeting) -> bool:
+        return hasattr(meeting, "transcript")
+
+
+class TranscriptSerializer(serializers.Serializer):
+    text = serializers.CharField(allow_blank=False, trim_whitespace=False)
+
+
+class HighlightInputSerializer(serializers.Serializer):
+    external_id = serializers.CharField(max_length=200)
+    text = serializers.CharField()
+    speaker = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    offset_seconds = serializers.DecimalField(
+        max_digits=10, decimal_places=3, min_value=0, required=False, default=0
+    )
+
+
+class HighlightUpdateSerializer(serializers.Serializer):
+    text = serializers.CharField(required=False)
+    speaker = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    offset_seconds = serializers.DecimalField(
+        max_digits=10, decimal_places=3, min_value=0, required=False
+    )
+
+
+class HighlightOutputSerializer(serializers.ModelSerializer):
+    meeting_external_id = serializers.CharField(source="meeting.external_id", read_only=True)
+
+    class Meta:
+        model = Highlight
+        fields = [
+            "external_id",
+            "meeting_external_id",
+            "text",
+            "speaker",
+            "offset_seconds",
+            "version",
+            "created_at",
+            "updated_at",
+        ]
+
+
+class ParticipantInputSerializer(serializers.Serializer):
+    email = serializers.EmailField(required=False, allow_blank=True, default="")
+    phone = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if not attrs.get("email") and not attrs.get("phone"):
+            raise serializers.ValidationError(
+                "A participant needs an email address or a phone number."
+            )
+        return attrs
+
+
+class ActivityInputSerializer(serializers.Serializer):
+    external_id = serializers.CharField(max_length=200)
+    kind = serializers.ChoiceField(choices=Activity.Kind.choices)
+    direction = serializers.ChoiceField(
+        choices=Activity.Direction.choices, required=False, allow_blank=True, default=""
+    )
+    started_at = serializers.DateTimeField()
+    duration_seconds = serializers.IntegerField(min_value=0, required=False, default=0)
+    subject = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+    notes = serializers.CharField(required=False, allow_blank=True, default="")
+    logged_by_email = serializers.EmailField()
+    logged_by_name = serializers.CharField(
+        max_length=200, required=False, allow_blank=True, default=""
+    )
+    participants = ParticipantInputSerializer(many=True, allow_empty=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        kind, direction = attrs.get("kind"), attrs.get("direction")
+        if kind == Activity.Kind.CALL and not direction:
+            raise serializers.ValidationError(
+                {"direction": "A call needs a direction: inbound or outbound."}
+            )
+        if kind and kind != Activity.Kind.CALL and direction:
+            raise serializers.ValidationError({"direction": "Only calls have a direction."})
+        return attrs
+
+
+class ActivityUpdateSerializer(ActivityInputSerializer):
+    external_id = None  # type: ignore[assignment]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["partial"] = True
+        super().__init__(*args, **kwargs)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        # Direction rules are checked against the merged result by the service.
+        return attrs
+
+
+class ActivityFilterSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=Activity.Kind.choices, required=False)
+    started_after = serializers.DateTimeField(required=False)
+    started_before = serializers.DateTimeField(required=False)
+
+
+class ParticipantOutputSerializer(serializers.Serializer):
+    email = serializers.EmailField()
+    phone = serializers.CharField()
+    name = serializers.CharField()
+    is_internal = serializers.SerializerMethodField()
+
+    def get_is_internal(self, participant: Any) -> bool:
+        return bool(participant.email) and participant.activity.tenant.is_internal_email(
+            participant.email
+        )
+
+
+class ActivityOutputSerializer(serializers.ModelSerializer):
+    participants = ParticipantOutputSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Activity
+        fields = [
+            "external_id",
+            "kind",
+            "direction",
+            "started_at",
+            "duration_seconds",
+            "subject",
+            "notes",
+            "logged_by_email",
+            "logged_by_name",
+            "participants",
+            "version",
+            "created_at",
+            "updated_at",
+        ]

@@ -1,0 +1,219 @@
+"""Partner API views for meetings, highlights and activities: parse, call one service
+or selector, answer. Every object is found through a selector given `self.tenant`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from meetings import selectors, services
+from meetings.api import serializers as s
+from tenants.api.views import TenantScopedAPIView, paginated, upserted
+
+
+class MeetingListCreateView(TenantScopedAPIView):
+    @extend_schema(
+        operation_id="meetings_list",
+        parameters=[s.MeetingFilterSerializer],
+        responses=s.MeetingOutputSerializer(many=True),
+    )
+    def get(self, request: Request) -> Response:
+        filters = s.MeetingFilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        meetings = selectors.meeting_list(tenant=self.tenant, **filters.validated_data)
+        return paginated(self, meetings, s.MeetingOutputSerializer)
+
+    @extend_schema(
+        operation_id="meetings_upsert",
+        request=s.MeetingInputSerializer,
+        responses={200: s.MeetingOutputSerializer, 201: s.MeetingOutputSerializer},
+        description="Create the meeting, or update it when its external_id exists already.",
+    )
+    def post(self, request: Request) -> Response:
+        data = s.MeetingInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        values["attendees"] = s.people(values.get("attendees"))
+        meeting, created = services.meeting_upsert(tenant=self.tenant, **values)
+        meeting = selectors.meeting_get(tenant=self.tenant, external_id=meeting.external_id)
+        return upserted(meeting, created, s.MeetingOutputSerializer)
+
+
+MEETING_ID = OpenApiParameter("external_id", str, OpenApiParameter.PATH)
+
+
+class MeetingDetailView(TenantScopedAPIView):
+    @extend_schema(operation_id="meetings_retrieve", responses=s.MeetingOutputSerializer)
+    def get(self, request: Request, external_id: str) -> Response:
+        meeting = selectors.meeting_get(tenant=self.tenant, external_id=external_id)
+        return Response(s.MeetingOutputSerializer(meeting).data)
+
+    @extend_schema(
+        operation_id="meetings_update",
+        request=s.MeetingUpdateSerializer,
+        responses=s.MeetingOutputSerializer,
+    )
+    def patch(self, request: Request, external_id: str) -> Response:
+        meeting = selectors.meeting_get(tenant=self.tenant, external_id=external_id)
+        data = s.MeetingUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        if "attendees" in values:
+            values["attendees"] = s.people(values["attendees"])
+        services.meeting_update(meeting=meeting, **values)
+        meeting = selectors.meeting_get(tenant=self.tenant, external_id=external_id)
+        return Response(s.MeetingOutputSerializer(meeting).data)
+
+    @extend_schema(operation_id="meetings_delete", responses={204: None})
+    def delete(self, request: Request, external_id: str) -> Response:
+        meeting = selectors.meeting_get(tenant=self.tenant, external_id=external_id)
+        services.meeting_delete(meeting=meeting)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MeetingTranscriptView(TenantScopedAPIView):
+    @extend_schema(operation_id="meetings_transcript_retrieve", responses=s.TranscriptSerializer)
+    def get(self, request: Request, external_id: str) -> Response:
+        meeting = selectors.meeting_get(tenant=self.tenant, external_id=external_id)
+        if not hasattr(meeting, "transcript"):
+            return Response(
+                {"detail": "This meeting has no transcript yet.", "code": "not_found"},
+                status=status.HTTP_404_NOT_FOUND,
+            )
+        return Response({"text": meeting.transcript.text})
+
+    @extend_schema(
+        operation_id="meetings_transcript_set",
+        request=s.TranscriptSerializer,
+        responses=s.TranscriptSerializer,
+    )
+    def put(self, request: Request, external_id: str) -> Response:
+        meeting = selectors.meeting_get(tenant=self.tenant, external_id=external_id)
+        data = s.TranscriptSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        transcript = services.meeting_transcript_set(meeting=meeting, **data.validated_data)
+        return Response({"text": transcript.text})
+
+
+class MeetingProcessedView(TenantScopedAPIView):
+    @extend_schema(
+        operation_id="meetings_mark_processed",
+        request=None,
+        responses=s.MeetingOutputSerializer,
+        description="All highlights and the transcript are in; starts auto-sync when it is on.",
+    )
+    def post(self, request: Request, external_id: str) -> Response:
+        meeting = selectors.meeting_get(tenant=self.tenant, external_id=external_id)
+        services.meeting_mark_processed(meeting=meeting)
+        meeting = selectors.meeting_get(tenant=self.tenant, external_id=external_id)
+        return Response(s.MeetingOutputSerializer(meeting).data)
+
+
+class HighlightListCreateView(TenantScopedAPIView):
+    @extend_schema(operation_id="highlights_list", responses=s.HighlightOutputSerializer(many=True))
+    def get(self, request: Request, external_id: str) -> Response:
+        meeting = selectors.meeting_get(tenant=self.tenant, external_id=external_id)
+        highlights = selectors.highlight_list(meeting=meeting).select_related("meeting")
+        return paginated(self, highlights, s.HighlightOutputSerializer)
+
+    @extend_schema(
+        operation_id="highlights_upsert",
+        request=s.HighlightInputSerializer,
+        responses={200: s.HighlightOutputSerializer, 201: s.HighlightOutputSerializer},
+        description="Create the highlight, or edit it when its external_id exists already.",
+    )
+    def post(self, request: Request, external_id: str) -> Response:
+        meeting = selectors.meeting_get(tenant=self.tenant, external_id=external_id)
+        data = s.HighlightInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        highlight, created = services.highlight_upsert(meeting=meeting, **data.validated_data)
+        return upserted(highlight, created, s.HighlightOutputSerializer)
+
+
+class HighlightDetailView(TenantScopedAPIView):
+    def _get(self, external_id: str, highlight_id: str) -> Any:
+        return selectors.highlight_get(
+            tenant=self.tenant, meeting_external_id=external_id, external_id=highlight_id
+        )
+
+    @extend_schema(operation_id="highlights_retrieve", responses=s.HighlightOutputSerializer)
+    def get(self, request: Request, external_id: str, highlight_id: str) -> Response:
+        return Response(s.HighlightOutputSerializer(self._get(external_id, highlight_id)).data)
+
+    @extend_schema(
+        operation_id="highlights_update",
+        request=s.HighlightUpdateSerializer,
+        responses=s.HighlightOutputSerializer,
+    )
+    def patch(self, request: Request, external_id: str, highlight_id: str) -> Response:
+        highlight = self._get(external_id, highlight_id)
+        data = s.HighlightUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        highlight = services.highlight_update(highlight=highlight, **data.validated_data)
+        return Response(s.HighlightOutputSerializer(highlight).data)
+
+    @extend_schema(operation_id="highlights_delete", responses={204: None})
+    def delete(self, request: Request, external_id: str, highlight_id: str) -> Response:
+        services.highlight_delete(highlight=self._get(external_id, highlight_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ActivityListCreateView(TenantScopedAPIView):
+    @extend_schema(
+        operation_id="activities_list",
+        parameters=[s.ActivityFilterSerializer],
+        responses=s.ActivityOutputSerializer(many=True),
+    )
+    def get(self, request: Request) -> Response:
+        filters = s.ActivityFilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        activities = selectors.activity_list(tenant=self.tenant, **filters.validated_data)
+        return paginated(self, activities, s.ActivityOutputSerializer)
+
+    @extend_schema(
+        operation_id="activities_upsert",
+        request=s.ActivityInputSerializer,
+        responses={200: s.ActivityOutputSerializer, 201: s.ActivityOutputSerializer},
+        description="Log a call, conference or task, or edit it when its external_id exists.",
+    )
+    def post(self, request: Request) -> Response:
+        data = s.ActivityInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        values["participants"] = s.people(values["participants"])
+        activity, created = services.activity_upsert(tenant=self.tenant, **values)
+        activity = selectors.activity_get(tenant=self.tenant, external_id=activity.external_id)
+        return upserted(activity, created, s.ActivityOutputSerializer)
+
+
+class ActivityDetailView(TenantScopedAPIView):
+    @extend_schema(operation_id="activities_retrieve", responses=s.ActivityOutputSerializer)
+    def get(self, request: Request, external_id: str) -> Response:
+        activity = selectors.activity_get(tenant=self.tenant, external_id=external_id)
+        return Response(s.ActivityOutputSerializer(activity).data)
+
+    @extend_schema(
+        operation_id="activities_update",
+        request=s.ActivityUpdateSerializer,
+        responses=s.ActivityOutputSerializer,
+    )
+    def patch(self, request: Request, external_id: str) -> Response:
+        activity = selectors.activity_get(tenant=self.tenant, external_id=external_id)
+        data = s.ActivityUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        changes = dict(data.validated_data)
+        if "participants" in changes:
+            changes["participants"] = s.people(changes["participants"])
+        services.activity_update(activity=activity, **changes)
+        activity = selectors.activity_get(tenant=self.tenant, external_id=external_id)
+        return Response(s.ActivityOutputSerializer(activity).data)
+
+    @extend_schema(operation_id="activities_delete", responses={204: None})
+    def delete(self, request: Request, external_id: str) -> Response:
+        activity = selectors.activity_get(tenant=self.tenant, external_id=external_id)
+        services.activity_delete(activity=activity)
+        return Response(status=status.HTTP_204_NO_CONTENT)

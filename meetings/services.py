@@ -1,0 +1,320 @@
+"""Writes to meetings, highlights and activities. Every change that the sync cares
+about is announced through `meetings.events` from inside the transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from meetings import events
+from meetings.models import Activity, ActivityParticipant, Attendee, Highlight, Meeting, Transcript
+from tenants.errors import Conflict, InvalidInput
+from tenants.models import Tenant, email_normalise
+
+
+@dataclass(frozen=True)
+class PersonInput:
+    email: str = ""
+    name: str = ""
+    phone: str = ""
+
+
+def _times_check(start: dt.datetime, end: dt.datetime) -> None:
+    if end < start:
+        raise InvalidInput("The meeting cannot end before it starts.", field="end")
+
+
+def _attendees_replace(meeting: Meeting, attendees: list[PersonInput]) -> None:
+    """Make the meeting's attendee list exactly `attendees` (one row per email)."""
+    wanted: dict[str, PersonInput] = {}
+    for person in attendees:
+        email = email_normalise(person.email)
+        if not email:
+            raise InvalidInput("Every attendee needs an email address.", field="attendees")
+        wanted[email] = person
+    meeting.attendees.exclude(email__in=wanted).delete()
+    existing = {a.email: a for a in meeting.attendees.all()}
+    for email, person in wanted.items():
+        row = existing.get(email)
+        if row is None:
+            Attendee.objects.create(
+                meeting=meeting, email=email, name=person.name.strip(), phone=person.phone.strip()
+            )
+        elif (row.name, row.phone) != (person.name.strip(), person.phone.strip()):
+            row.name, row.phone = person.name.strip(), person.phone.strip()
+            row.save(update_fields=["name", "phone"])
+
+
+def _meeting_status_set(meeting: Meeting, status: str) -> bool:
+    """Set the status; True when the meeting has just become processed."""
+    if status == meeting.status:
+        return False
+    if meeting.status == Meeting.Status.PROCESSED:
+        raise Conflict("A processed meeting cannot go back to an earlier status.", field="status")
+    meeting.status = status
+    if status == Meeting.Status.PROCESSED:
+        meeting.processed_at = timezone.now()
+        return True
+    return False
+
+
+@transaction.atomic
+def meeting_upsert(
+    *,
+    tenant: Tenant,
+    external_id: str,
+    title: str,
+    start: dt.datetime,
+    end: dt.datetime,
+    organizer_email: str = "",
+    recording_url: str = "",
+    status: str | None = None,
+    attendees: list[PersonInput] | None = None,
+) -> tuple[Meeting, bool]:
+    """Create the meeting or update it in place, keyed by the partner's external id.
+
+    Repeating the same call changes nothing and announces nothing.
+    """
+    _times_check(start, end)
+    meeting = (
+        Meeting.objects.select_for_update().filter(tenant=tenant, external_id=external_id).first()
+    )
+    created = meeting is None
+    if meeting is None:
+        meeting = Meeting(tenant=tenant, external_id=external_id)
+    retimed = not created and (meeting.title, meeting.start, meeting.end) != (title, start, end)
+    meeting.title, meeting.start, meeting.end = title, start, end
+    meeting.organizer_email = email_normalise(organizer_email)
+    meeting.recording_url = recording_url
+    became_processed = _meeting_status_set(meeting, status) if status else False
+    meeting.save()
+    if attendees is not None:
+        _attendees_replace(meeting, attendees)
+    if retimed:
+        events.meeting_changed.send(sender=Meeting, instance=meeting)
+    if became_processed:
+        events.meeting_processed.send(sender=Meeting, instance=meeting)
+    return meeting, created
+
+
+@transaction.atomic
+def meeting_update(
+    *,
+    meeting: Meeting,
+    title: str | None = None,
+    start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
+    organizer_email: str | None = None,
+    recording_url: str | None = None,
+    status: str | None = None,
+    attendees: list[PersonInput] | None = None,
+) -> Meeting:
+    """Change the given fields only (a partial update)."""
+    meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
+    return meeting_upsert(
+        tenant=meeting.tenant,
+        external_id=meeting.external_id,
+        title=meeting.title if title is None else title,
+        start=meeting.start if start is None else start,
+        end=meeting.end if end is None else end,
+        organizer_email=meeting.organizer_email if organizer_email is None else organizer_email,
+        recording_url=meeting.recording_url if recording_url is None else recording_url,
+        status=status,
+        attendees=attendees,
+    )[0]
+
+
+@transaction.atomic
+def meeting_mark_processed(*, meeting: Meeting) -> Meeting:
+    """All highlights and the transcript are in. Announced once, on the transition."""
+    meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
+    if _meeting_status_set(meeting, Meeting.Status.PROCESSED):
+        meeting.save(update_fields=["status", "processed_at", "updated_at"])
+        events.meeting_processed.send(sender=Meeting, instance=meeting)
+    return meeting
+
+
+def meeting_delete(*, meeting: Meeting) -> None:
+    meeting.delete()
+
+
+def meeting_transcript_set(*, meeting: Meeting, text: str) -> Transcript:
+    transcript, _ = Transcript.objects.update_or_create(meeting=meeting, defaults={"text": text})
+    return transcript
+
+
+@transaction.atomic
+def highlight_upsert(
+    *,
+    meeting: Meeting,
+    external_id: str,
+    text: str,
+    speaker: str = "",
+    offset_seconds: Decimal = Decimal(0),
+) -> tuple[Highlight, bool]:
+    """Create or edit a highlight. Any real change bumps its version and is announced;
+    repeating the same call changes nothing. Re-sending a deleted highlight restores it."""
+    if not text.strip():
+        raise InvalidInput("A highlight needs some text.", field="text")
+    highlight = (
+        Highlight.objects.select_for_update()
+        .filter(meeting=meeting, external_id=external_id)
+        .first()
+    )
+    if highlight is None:
+        highlight = Highlight.objects.create(
+            tenant=meeting.tenant,
+            meeting=meeting,
+            external_id=external_id,
+            text=text,
+            speaker=speaker,
+            offset_seconds=offset_seconds,
+        )
+        events.highlight_changed.send(sender=Highlight, instance=highlight)
+        return highlight, True
+    new = (text, speaker, Decimal(offset_seconds), False)
+    if (highlight.text, highlight.speaker, highlight.offset_seconds, highlight.is_deleted) != new:
+        highlight.text, highlight.speaker, highlight.offset_seconds = text, speaker, offset_seconds
+        highlight.is_deleted = False
+        highlight.version += 1
+        highlight.save()
+        events.highlight_changed.send(sender=Highlight, instance=highlight)
+    return highlight, False
+
+
+@transaction.atomic
+def highlight_update(
+    *,
+    highlight: Highlight,
+    text: str | None = None,
+    speaker: str | None = None,
+    offset_seconds: Decimal | None = None,
+) -> Highlight:
+    highlight = Highlight.objects.select_for_update().get(pk=highlight.pk)
+    if highlight.is_deleted:
+        raise Conflict("This highlight was deleted; create it again to restore it.")
+    return highlight_upsert(
+        meeting=highlight.meeting,
+        external_id=highlight.external_id,
+        text=highlight.text if text is None else text,
+        speaker=highlight.speaker if speaker is None else speaker,
+        offset_seconds=highlight.offset_seconds if offset_seconds is None else offset_seconds,
+    )[0]
+
+
+@transaction.atomic
+def highlight_delete(*, highlight: Highlight) -> None:
+    """Soft delete: the row stays so the sync can take the text out of Salesforce."""
+    highlight = Highlight.objects.select_for_update().get(pk=highlight.pk)
+    if highlight.is_deleted:
+        return
+    highlight.is_deleted = True
+    highlight.version += 1
+    highlight.save(update_fields=["is_deleted", "version", "updated_at"])
+    events.highlight_changed.send(sender=Highlight, instance=highlight)
+
+
+def _participants_replace(activity: Activity, participants: list[PersonInput]) -> bool:
+    """Make the participant list exactly `participants`; True when it changed."""
+    rows = []
+    for person in participants:
+        email, phone = email_normalise(person.email), person.phone.strip()
+        if not email and not phone:
+            raise InvalidInput(
+                "Every participant needs an email address or a phone number.",
+                field="participants",
+            )
+        rows.append((email, phone, person.name.strip()))
+    current = [(p.email, p.phone, p.name) for p in activity.participants.all()]
+    if current == rows:
+        return False
+    activity.participants.all().delete()
+    ActivityParticipant.objects.bulk_create(
+        ActivityParticipant(activity=activity, email=e, phone=p, name=n) for e, p, n in rows
+    )
+    return True
+
+
+@transaction.atomic
+def activity_upsert(
+    *,
+    tenant: Tenant,
+    external_id: str,
+    kind: str,
+    started_at: dt.datetime,
+    logged_by_email: str,
+    participants: list[PersonInput],
+    direction: str = "",
+    duration_seconds: int = 0,
+    subject: str = "",
+    notes: str = "",
+    logged_by_name: str = "",
+) -> tuple[Activity, bool]:
+    """Create or edit a call, conference or task, keyed by the partner's external id."""
+    if kind == Activity.Kind.CALL and direction not in Activity.Direction.values:
+        raise InvalidInput("A call needs a direction: inbound or outbound.", field="direction")
+    if kind != Activity.Kind.CALL and direction:
+        raise InvalidInput("Only calls have a direction.", field="direction")
+    if not participants:
+        raise InvalidInput("An activity needs at least one participant.", field="participants")
+    activity = (
+        Activity.objects.select_for_update().filter(tenant=tenant, external_id=external_id).first()
+    )
+    created = activity is None
+    if activity is None:
+        activity = Activity(tenant=tenant, external_id=external_id)
+    values = {
+        "kind": kind,
+        "direction": direction,
+        "started_at": started_at,
+        "duration_seconds": duration_seconds,
+        "subject": subject,
+        "notes": notes,
+        "logged_by_email": email_normalise(logged_by_email),
+        "logged_by_name": logged_by_name.strip(),
+    }
+    changed = created or any(getattr(activity, k) != v for k, v in values.items())
+    for key, value in values.items():
+        setattr(activity, key, value)
+    activity.save()
+    changed = _participants_replace(activity, participants) or changed
+    if changed and not created:
+        activity.version += 1
+        activity.save(update_fields=["version", "updated_at"])
+    if changed:
+        events.activity_changed.send(sender=Activity, instance=activity)
+    return activity, created
+
+
+def activity_update(*, activity: Activity, **changes: Any) -> Activity:
+    """Change the given fields of an activity (a partial update), keeping the rest."""
+    values: dict[str, Any] = {
+        "kind": activity.kind,
+        "direction": activity.direction,
+        "started_at": activity.started_at,
+        "duration_seconds": activity.duration_seconds,
+        "subject": activity.subject,
+        "notes": activity.notes,
+        "logged_by_email": activity.logged_by_email,
+        "logged_by_name": activity.logged_by_name,
+        "participants": [
+            PersonInput(email=p.email, phone=p.phone, name=p.name)
+            for p in activity.participants.all()
+        ],
+    }
+    unknown = set(changes) - set(values)
+    if unknown:
+        raise InvalidInput(f"These fields cannot be changed: {', '.join(sorted(unknown))}.")
+    values.update(changes)
+    if "kind" in changes and changes["kind"] != Activity.Kind.CALL and "direction" not in changes:
+        values["direction"] = ""
+    return activity_upsert(tenant=activity.tenant, external_id=activity.external_id, **values)[0]
+
+
+def activity_delete(*, activity: Activity) -> None:
+    activity.delete()

@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from django.contrib import admin
+
+from integrations.admin import SyncJobInline, SyncMappingInline
+from scheduler.models import Booking, SchedulerWebhookEvent
+
+
+@admin.register(Booking)
+class BookingAdmin(admin.ModelAdmin):
+    list_display = [
+        "title",
+        "tenant",
+        "external_id",
+        "host_email",
+        "guest_email",
+        "start",
+        "status",
+        "version",
+    ]
+    list_filter = ["status", "tenant"]
+    list_select_related = ["tenant"]
+    search_fields = ["external_id", "host_email", "guest_email", "title"]
+    date_hierarchy = "start"
+    inlines = [SyncMappingInline, SyncJobInline]
+
+
+@admin.register(SchedulerWebhookEvent)
+class SchedulerWebhookEventAdmin(admin.ModelAdmin):
+    list_display = ["event_id", "tenant", "event_type", "outcome", "booking", "received_at"]
+    list_filter = ["event_type", "outcome", "tenant"]
+    list_select_related = ["tenant", "booking"]
+    search_fields = ["event_id", "booking__external_id"]
+    readonly_fields = [f.name for f in SchedulerWebhookEvent._meta.fields]

@@ -1,0 +1,121 @@
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from scheduler import selectors, services
+from scheduler.api import serializers as s
+from tenants.api.views import TenantScopedAPIView, paginated
+from tenants.errors import NotFound
+from tenants.models import Tenant
+
+
+def change_response(result: services.BookingResult, *, created_status: bool = False) -> Response:
+    body = {"outcome": result.outcome.value, "applied": result.applied, "booking": result.booking}
+    code = (
+        status.HTTP_201_CREATED
+        if created_status and result.outcome == services.BookingOutcome.CREATED
+        else status.HTTP_200_OK
+    )
+    return Response(s.BookingChangeOutputSerializer(body).data, status=code)
+
+
+class BookingListCreateView(TenantScopedAPIView):
+    @extend_schema(
+        operation_id="bookings_list",
+        parameters=[s.BookingFilterSerializer],
+        responses=s.BookingOutputSerializer(many=True),
+    )
+    def get(self, request: Request) -> Response:
+        filters = s.BookingFilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        bookings = selectors.booking_list(tenant=self.tenant, **filters.validated_data)
+        return paginated(self, bookings, s.BookingOutputSerializer)
+
+    @extend_schema(
+        operation_id="bookings_upsert",
+        request=s.BookingInputSerializer,
+        responses={200: s.BookingChangeOutputSerializer, 201: s.BookingChangeOutputSerializer},
+        description=(
+            "Create a booking, or apply a newer version of it. A version not newer than "
+            "the stored one is ignored (outcome `stale_version_ignored`)."
+        ),
+    )
+    def post(self, request: Request) -> Response:
+        data = s.BookingInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        result = services.booking_upsert(tenant=self.tenant, **data.validated_data)
+        return change_response(result, created_status=True)
+
+
+class BookingDetailView(TenantScopedAPIView):
+    @extend_schema(operation_id="bookings_retrieve", responses=s.BookingOutputSerializer)
+    def get(self, request: Request, external_id: str) -> Response:
+        booking = selectors.booking_get(tenant=self.tenant, external_id=external_id)
+        return Response(s.BookingOutputSerializer(booking).data)
+
+
+class BookingRescheduleView(TenantScopedAPIView):
+    @extend_schema(
+        operation_id="bookings_reschedule",
+        request=s.BookingRescheduleSerializer,
+        responses=s.BookingChangeOutputSerializer,
+    )
+    def post(self, request: Request, external_id: str) -> Response:
+        booking = selectors.booking_get(tenant=self.tenant, external_id=external_id)
+        data = s.BookingRescheduleSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return change_response(services.booking_reschedule(booking=booking, **data.validated_data))
+
+
+class BookingCancelView(TenantScopedAPIView):
+    @extend_schema(
+        operation_id="bookings_cancel",
+        request=s.BookingCancelSerializer,
+        responses=s.BookingChangeOutputSerializer,
+    )
+    def post(self, request: Request, external_id: str) -> Response:
+        booking = selectors.booking_get(tenant=self.tenant, external_id=external_id)
+        data = s.BookingCancelSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return change_response(services.booking_cancel(booking=booking, **data.validated_data))
+
+
+class SchedulerWebhookView(APIView):
+    """Booking events from the meeting scheduler, signed per tenant (no API key):
+    `Scheduler-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "t.body">`."""
+
+    authentication_classes: list[type] = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        operation_id="scheduler_webhook",
+        auth=[],
+        request={"application/json": {"type": "object"}},
+        parameters=[
+            OpenApiParameter(services.SIGNATURE_HEADER, str, OpenApiParameter.HEADER, required=True)
+        ],
+        responses={200: s.WebhookOutputSerializer},
+    )
+    def post(self, request: Request, tenant_slug: str) -> Response:
+        tenant = Tenant.objects.filter(slug=tenant_slug).first()
+        if tenant is None:
+            raise NotFound("No such webhook endpoint.")
+        # The raw bytes are what was signed: read them before anything parses the body.
+        body = request.body
+        event, result = services.scheduler_webhook_receive(
+            tenant=tenant,
+            signature_header=request.headers.get(services.SIGNATURE_HEADER, ""),
+            body=body,
+        )
+        payload = {
+            "event_id": event.event_id,
+            "outcome": result.outcome.value,
+            "applied": result.applied,
+            "booking": result.booking,
+        }
+        return Response(s.WebhookOutputSerializer(payload).data)

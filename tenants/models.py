@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from rest_framework_api_key.models import AbstractAPIKey
+
+from tenants.fields import EncryptedTextField
+
+
+def email_normalise(email: str) -> str:
+    """Trimmed and lower-cased: the one form every email is stored and compared in."""
+    return (email or "").strip().lower()
+
+
+def email_domain(email: str) -> str:
+    return email_normalise(email).rpartition("@")[2]
+
+
+class Tenant(models.Model):
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=60, unique=True)
+    # Lower-cased domains; an address on one of them (or a subdomain) is "internal".
+    internal_domains = models.JSONField(default=list, blank=True)
+    # Shared with the meeting scheduler to sign its webhooks (HMAC-SHA256).
+    scheduler_webhook_secret = EncryptedTextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def is_internal_email(self, email: str) -> bool:
+        domain = email_domain(email)
+        if not domain:
+            return False
+        return any(domain == d or domain.endswith("." + d) for d in self.internal_domains)
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        ADMIN = "admin", "Admin"
+        MEMBER = "member", "Member"
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "user"], name="membership_unique_user")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.tenant} ({self.role})"
+
+
+class TenantAPIKey(AbstractAPIKey):
+    """A partner's key: stored hashed (prefix + hash), shown once at creation."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="api_keys")
+
+    class Meta(AbstractAPIKey.Meta):
+        verbose_name = "API key"
+        verbose_name_plural = "API keys"

@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import QuerySet
+
+from tenants.models import Membership, Tenant
+
+
+def membership_for_user(*, user: AbstractBaseUser) -> Membership | None:
+    """The tenant membership a signed-in member works in (the first, by tenant name)."""
+    return (
+        Membership.objects.select_related("tenant")
+        .filter(user=user)
+        .order_by("tenant__name")
+        .first()
+    )
+
+
+def tenant_list() -> QuerySet[Tenant]:
+    return Tenant.objects.all()
