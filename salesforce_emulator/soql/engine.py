@@ -62,6 +62,8 @@ class ResolvedField:
     path: FieldPath
     hops: tuple[FieldInfo, ...]
     field: FieldInfo
+    # ``Who.Type``: the sObject type of the record a polymorphic relationship points at.
+    is_type: bool = False
 
     @property
     def key(self) -> tuple[str, ...]:
@@ -142,6 +144,8 @@ class _Run:
             info = (self.catalog.object_fields(obj) or {}).get(last.lower())
             if info is not None:
                 return ResolvedField(path, tuple(hops), info)
+        if len(objects) > 1 and last.lower() == "type":
+            return ResolvedField(path, tuple(hops), FieldInfo("Type", "string"), is_type=True)
         # A polymorphic relationship is described as the "Name" entity.
         entity = objects[0] if len(objects) == 1 else "Name"
         raise self.error(
@@ -174,13 +178,13 @@ class _Run:
         return self.parents[key]
 
     def value(self, record: Record, resolved: ResolvedField) -> Any:
-        current = record
+        current, current_type = record, ""
         for hop in resolved.hops:
             found = self.parent(current.get(hop.name))
             if found is None:
                 return None
-            current = found[1]
-        return current.get(resolved.field.name)
+            current_type, current = found
+        return current_type if resolved.is_type else current.get(resolved.field.name)
 
     # -- WHERE ---------------------------------------------------------------
 
@@ -329,17 +333,18 @@ class _Run:
     def shape(self, sobject: str, record: Record, fields: list[ResolvedField]) -> dict[str, Any]:
         out: dict[str, Any] = {"attributes": self.attributes(sobject, record)}
         for resolved in fields:
-            self._put(out, record, resolved.hops, resolved.field)
+            self._put(out, sobject, record, resolved, 0)
         return out
 
     def _put(
-        self, out: dict[str, Any], record: Record, hops: tuple[FieldInfo, ...], info: FieldInfo
+        self, out: dict[str, Any], sobject: str, record: Record, resolved: ResolvedField, depth: int
     ) -> None:
         """Write one selected path into a nested record; a null parent is ``None``."""
-        if not hops:
-            out[info.name] = record.get(info.name)
+        if depth == len(resolved.hops):
+            info = resolved.field
+            out[info.name] = sobject if resolved.is_type else record.get(info.name)
             return
-        hop = hops[0]
+        hop = resolved.hops[depth]
         key = hop.relationship_name or hop.name
         found = self.parent(record.get(hop.name))
         if found is None:
@@ -349,7 +354,7 @@ class _Run:
         nested = out.get(key)
         if nested is None:
             nested = out[key] = {"attributes": self.attributes(parent_type, parent)}
-        self._put(nested, parent, hops[1:], info)
+        self._put(nested, parent_type, parent, resolved, depth + 1)
 
     def order(self, sobject: str, rows: list[Record], items: tuple[OrderItem, ...]) -> list[Record]:
         """Stable sorts from the last key to the first, keeping nulls where asked."""

@@ -305,7 +305,7 @@ def _literal(token: Token, soql: str) -> Literal:
         if not n_text:
             raise malformed(f"Invalid date literal: {text}: missing ':n'")
         return Literal("date_range", (upper, int(n_text)), text, line, column)
-    raise malformed(f"unexpected token: '{text}'")
+    raise malformed(f"unexpected token: {text}")
 
 
 # ---------------------------------------------------------------------------
@@ -426,10 +426,10 @@ def parse(soql: str) -> Query:
         token = exc.token
         if token.type == "$END":
             line, column = _end_position(soql)
-            message = "unexpected token: '<EOF>'"
+            message = "unexpected token: <EOF>"
         else:
             line, column = token.line, token.column
-            message = f"unexpected token: '{token}'"
+            message = f"unexpected token: {token}"
         raise SoqlError(MALFORMED_QUERY, located_message(soql, line, column, message)) from None
     except UnexpectedCharacters as exc:
         char = soql[exc.pos_in_stream]

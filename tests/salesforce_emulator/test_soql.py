@@ -291,6 +291,11 @@ def test_polymorphic_relationship_takes_the_type_of_the_record(org: MemoryCatalo
     assert records[1]["Who"]["Email"] == "lee@lead.com"
 
 
+def test_polymorphic_relationship_type_names_the_parent_object(org: MemoryCatalog) -> None:
+    records = run("SELECT Who.Type FROM Task WHERE Who.Type = 'lead'", org).records
+    assert [r["Who"]["Type"] for r in records] == ["Lead"]
+
+
 def test_path_may_start_with_the_from_object_name(org: MemoryCatalog) -> None:
     record = run("SELECT Contact.Email FROM Contact WHERE LastName = 'Lovelace'", org)
     assert record.records[0]["Email"] == "Ada@Example.com"
@@ -509,7 +514,7 @@ def test_not_negates_the_expression(org: MemoryCatalog) -> None:
 def test_mixing_and_or_without_parentheses_is_malformed(org: MemoryCatalog) -> None:
     caught = error("SELECT Id FROM Contact WHERE FirstName = 'a' AND Email = 'b' OR Id = null", org)
     assert caught.error_code == "MALFORMED_QUERY"
-    assert caught.message.endswith("ERROR at Row:1:Column:62\nunexpected token: 'OR'")
+    assert caught.message.endswith("ERROR at Row:1:Column:62\nunexpected token: OR")
 
 
 def test_mixing_or_and_without_parentheses_is_malformed(org: MemoryCatalog) -> None:
@@ -941,7 +946,7 @@ def test_deleted_records_are_included_for_query_all(org: MemoryCatalog) -> None:
 def test_missing_from_is_malformed(org: MemoryCatalog) -> None:
     caught = error("SELECT Id", org)
     assert caught.error_code == "MALFORMED_QUERY"
-    assert caught.message.endswith("ERROR at Row:1:Column:10\nunexpected token: '<EOF>'")
+    assert caught.message.endswith("ERROR at Row:1:Column:10\nunexpected token: <EOF>")
 
 
 def test_trailing_text_is_malformed(org: MemoryCatalog) -> None:
