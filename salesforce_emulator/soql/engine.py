@@ -190,6 +190,14 @@ class _Run:
 
     def predicate(self, sobject: str, condition: Condition) -> Predicate:
         if isinstance(condition, Logical):
+            joined = _semi_join_in(condition) if condition.op == "or" else None
+            if joined is not None:
+                raise self.error(
+                    MALFORMED_QUERY,
+                    joined.field.line,
+                    joined.field.column,
+                    "Semi join sub-selects are not allowed with the 'OR' operator",
+                )
             parts = [self.predicate(sobject, item) for item in condition.items]
             if condition.op == "and":
                 return lambda r: all(p(r) for p in parts)
@@ -299,6 +307,14 @@ class _Run:
                 sub.field.column,
                 "Invalid field for semi/anti join: the selected field must be an Id or a reference",
             )
+        nested = _semi_join_in(sub.where) if sub.where else None
+        if nested is not None:
+            raise self.error(
+                MALFORMED_QUERY,
+                nested.field.line,
+                nested.field.column,
+                "Nesting of semi join sub-selects is not supported",
+            )
         keep = self.predicate(inner_object, sub.where) if sub.where else None
         ids: set[str] = set()
         for row in self.rows(inner_object, include_deleted=False):
@@ -375,6 +391,19 @@ class _Run:
             ordered = [row for _, row in present]
             rows = nulls + ordered if item.nulls_first else ordered + nulls
         return rows
+
+
+def _semi_join_in(condition: Condition) -> Comparison | None:
+    """The first semi-join or anti-join anywhere in a condition, if any."""
+    if isinstance(condition, Logical):
+        for item in condition.items:
+            found = _semi_join_in(item)
+            if found is not None:
+                return found
+        return None
+    if isinstance(condition, Negation):
+        return _semi_join_in(condition.item)
+    return condition if isinstance(condition.value, SubQuery) else None
 
 
 def _matches(op: str, actual: Any, literal: Literal, target: Any) -> bool:

@@ -768,6 +768,24 @@ def test_semi_join_on_a_reference_field(org: MemoryCatalog) -> None:
     assert column(soql, org, "LastName") == ["Lovelace"]
 
 
+def test_semi_join_under_or_is_malformed(org: MemoryCatalog) -> None:
+    soql = (
+        "SELECT Id FROM Contact WHERE LastName = 'x' OR "
+        "(Email = 'y' AND Id IN (SELECT ContactId FROM OpportunityContactRole))"
+    )
+    caught = error(soql, org)
+    assert caught.error_code == "MALFORMED_QUERY"
+    assert caught.message.endswith("Semi join sub-selects are not allowed with the 'OR' operator")
+
+
+def test_nested_semi_join_is_malformed(org: MemoryCatalog) -> None:
+    soql = (
+        "SELECT Id FROM Account WHERE Id IN (SELECT AccountId FROM Contact WHERE Id IN "
+        "(SELECT ContactId FROM OpportunityContactRole))"
+    )
+    assert error(soql, org).error_code == "MALFORMED_QUERY"
+
+
 def test_semi_join_on_a_text_field_is_invalid_field(org: MemoryCatalog) -> None:
     soql = "SELECT Id FROM Contact WHERE Email IN (SELECT ContactId FROM OpportunityContactRole)"
     assert error(soql, org).error_code == "INVALID_FIELD"
