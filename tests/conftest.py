@@ -1,1 +1,76 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from django.db import connection
+from rest_framework.test import APIClient
+
+from tenants.models import Tenant, TenantAPIKey
+from tests.factories import TenantAPIKeyFactory, TenantFactory
+
 pytest_plugins = ["salesforce_emulator.pytest_plugin"]
+
+
+@pytest.fixture(autouse=True)
+def _tasks_run_inline(settings: pytest.FixtureRequest) -> Iterator[None]:
+    """django-q2 tasks run in the test process when their transaction commits (a few
+    tests start a real worker instead)."""
+    from django_q.conf import Conf
+
+    previous = Conf.SYNC
+    Conf.SYNC = True
+    yield
+    Conf.SYNC = previous
+
+
+@dataclass
+class Partner:
+    """A tenant seen from the outside: its API key and a client that sends it."""
+
+    tenant: Tenant
+    api_key: TenantAPIKey
+    plain_key: str
+    client: APIClient
+
+
+def partner_for(tenant: Tenant) -> Partner:
+    api_key = TenantAPIKeyFactory(tenant=tenant)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {api_key.plain_key}")
+    return Partner(tenant=tenant, api_key=api_key, plain_key=api_key.plain_key, client=client)
+
+
+@pytest.fixture
+def tenant(db: None) -> Tenant:
+    return TenantFactory(name="Acme", slug="acme", internal_domains=["acme.test"])
+
+
+@pytest.fixture
+def partner(tenant: Tenant) -> Partner:
+    return partner_for(tenant)
+
+
+@pytest.fixture
+def api_client(partner: Partner) -> APIClient:
+    return partner.client
+
+
+@pytest.fixture
+def other_partner(db: None) -> Partner:
+    return partner_for(
+        TenantFactory(name="Globex", slug="globex", internal_domains=["globex.test"])
+    )
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Say which database the suite ran on, so CI can check both runs happened."""
+    marker = session.config.getoption("--db-report", default=None)
+    if marker and session.testscollected:
+        with open(marker, "a") as fh:
+            fh.write(f"{connection.vendor} tests={session.testscollected} exit={exitstatus}\n")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--db-report", default=None, help="append the database vendor used to FILE")
