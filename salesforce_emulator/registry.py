@@ -81,7 +81,7 @@ class Registry:
                    access_token: str | None = None) -> tuple[Org, Session, RefreshGrant]:
         org = Org(id=org_id or self.id_factory.new("00D"), name=name,
                   id_factory=self.id_factory, shared_activities=shared_activities)
-        slug = re.sub(r"[^a-z0-9]+", "", name.lower()) or "org"
+        slug = re.sub(r"[^a-z0-9]+", "", name.lower())[:24] or "org"
         email = admin_email or f"admin@{slug}.example.com"
         seed = WriteContext(user_id="005000000000000AAA", trusted=True)
         user_id = org.create("User", {
