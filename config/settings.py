@@ -29,14 +29,18 @@ if PRODUCTION:
     FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS")
     ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 else:
-    SECRET_KEY = env.str(
-        "DJANGO_SECRET_KEY", default="development-only-secret-key-not-for-production-use"
+    # Empty values count as unset, so a copied .env.example works as it is.
+    SECRET_KEY = (
+        env.str("DJANGO_SECRET_KEY", default="")
+        or "development-only-secret-key-not-for-production-use"
     )
     _derived = base64.urlsafe_b64encode(hashlib.sha256(SECRET_KEY.encode()).digest()).decode()
-    FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[_derived])
-    ALLOWED_HOSTS = env.list(
-        "DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "testserver"]
-    )
+    FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[]) or [_derived]
+    ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=[]) or [
+        "localhost",
+        "127.0.0.1",
+        "testserver",
+    ]
 
 INSTALLED_APPS = [
     "django.contrib.admin",

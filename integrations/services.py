@@ -5,11 +5,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
+from django.utils import timezone
 from django_q.tasks import async_task
 
 from integrations.models import IntegrationSettings, SalesforceConnection, SyncJob
+from integrations.salesforce.client import salesforce_userinfo
 from tenants.models import Tenant
 
 logger = logging.getLogger(__name__)
@@ -95,4 +98,31 @@ def integration_settings_get_or_create(*, tenant: Tenant) -> IntegrationSettings
 
 def salesforce_connection_get_or_create(*, tenant: Tenant) -> SalesforceConnection:
     connection, _ = SalesforceConnection.objects.get_or_create(tenant=tenant)
+    return connection
+
+
+def salesforce_connection_connect(
+    *,
+    tenant: Tenant,
+    instance_url: str,
+    access_token: str,
+    refresh_token: str = "",
+    installed_by: AbstractBaseUser | None = None,
+) -> SalesforceConnection:
+    """Store a tenant's tokens after asking Salesforce whose they are: the org id and
+    the installing user's Salesforce User Id come from the userinfo endpoint."""
+    identity = salesforce_userinfo(instance_url=instance_url, access_token=access_token)
+    connection = salesforce_connection_get_or_create(tenant=tenant)
+    connection.instance_url = instance_url.rstrip("/")
+    connection.access_token = access_token
+    if refresh_token:
+        connection.refresh_token = refresh_token
+    connection.org_id = identity["organization_id"]
+    connection.installer_salesforce_user_id = identity["user_id"]
+    connection.installed_by = installed_by
+    connection.status = SalesforceConnection.Status.CONNECTED
+    connection.status_reason = ""
+    connection.connected_at = timezone.now()
+    connection.save()
+    logger.info("tenant %s connected to Salesforce org %s", tenant.slug, connection.org_id)
     return connection

@@ -68,8 +68,14 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Say which database the suite ran on, so CI can check both runs happened."""
     marker = session.config.getoption("--db-report", default=None)
     if marker and session.testscollected:
+        from django_q.conf import Conf
+
+        broker = "ORM" if Conf.ORM else "Redis" if Conf.REDIS else "other"
         with open(marker, "a") as fh:
-            fh.write(f"{connection.vendor} tests={session.testscollected} exit={exitstatus}\n")
+            fh.write(
+                f"{connection.vendor} broker={broker} tests={session.testscollected} "
+                f"exit={int(exitstatus)}\n"
+            )
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -1,0 +1,49 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | md5sum | cut -c1-12)
+REPORT := build/test-runs.txt
+
+.PHONY: venv run test test-sqlite test-postgres lint bench-emulator clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] >= (3, 11), "Python 3.11 or newer is needed"'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	rm -f $(VENV)/.installed-* && touch $@
+
+venv: $(STAMP)
+
+## Run the portal: emulator, worker and web server, with a demo tenant.
+run: venv
+	@bash scripts/run.sh
+
+## Run the whole suite on SQLite, then on PostgreSQL + Redis when DATABASE_URL is set.
+test: venv
+	@mkdir -p build && rm -f $(REPORT)
+	$(MAKE) --no-print-directory test-sqlite
+	@if [ -n "$$DATABASE_URL" ]; then $(MAKE) --no-print-directory test-postgres; \
+	else echo "DATABASE_URL is not set: the PostgreSQL + Redis run is skipped."; fi
+	@echo "Runs:"; cat $(REPORT)
+
+test-sqlite: venv
+	@echo "== Test suite on SQLite with the ORM broker"
+	env -u DATABASE_URL -u REDIS_URL $(BIN)/pytest --db-report=$(REPORT) $(PYTEST_ARGS)
+
+# The emulator's conformance tests use no database, so they run once, above.
+test-postgres: venv
+	@echo "== Test suite on $${DATABASE_URL%%@*}@... with broker $${REDIS_URL:-(ORM)}"
+	$(BIN)/pytest --db-report=$(REPORT) -m "not emulator" $(PYTEST_ARGS)
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/python manage.py makemigrations --check --dry-run
+
+bench-emulator: venv
+	$(BIN)/python bench/emulator.py
+
+clean:
+	rm -rf $(VENV) build var db.sqlite3

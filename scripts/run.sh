@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Starts the Salesforce emulator, migrates, loads the demo tenant, then runs the
+# django-q2 worker and the web server until Ctrl-C stops them all.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=.venv/bin/python
+mkdir -p var
+
+# Local secrets, made once and kept out of the repository (.env is ignored by git).
+if [ ! -f .env ]; then
+  umask 077
+  {
+    echo "DJANGO_SECRET_KEY=$($PY -c 'import secrets; print(secrets.token_urlsafe(50))')"
+    echo "EMULATOR_ACCESS_TOKEN=$($PY -c 'import secrets; print(secrets.token_urlsafe(32))')"
+  } > .env
+  echo "Wrote .env with local secrets."
+fi
+EMULATOR_ACCESS_TOKEN=$(grep '^EMULATOR_ACCESS_TOKEN=' .env | cut -d= -f2-)
+if [ -z "$EMULATOR_ACCESS_TOKEN" ]; then
+  EMULATOR_ACCESS_TOKEN=$($PY -c 'import secrets; print(secrets.token_urlsafe(32))')
+  echo "EMULATOR_ACCESS_TOKEN=$EMULATOR_ACCESS_TOKEN" >> .env
+fi
+
+WEB_PORT=${WEB_PORT:-8000}
+EMULATOR_PORT=${EMULATOR_PORT:-8765}
+EMULATOR_URL="https://127.0.0.1:${EMULATOR_PORT}"
+export SALESFORCE_CA_FILE="$PWD/var/emulator-ca.pem"
+
+pids=()
+stop() {
+  trap - INT TERM EXIT
+  echo; echo "Stopping..."
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap stop INT TERM EXIT
+
+$PY -m salesforce_emulator --host 127.0.0.1 --port "$EMULATOR_PORT" \
+  --data var/emulator-data.json --access-token "$EMULATOR_ACCESS_TOKEN" \
+  --ca-file "$SALESFORCE_CA_FILE" --org-name "Acme Corp (emulated)" > var/emulator.log 2>&1 &
+pids+=($!)
+for _ in $(seq 1 50); do
+  if [ -f "$SALESFORCE_CA_FILE" ] && $PY - "$EMULATOR_URL" "$SALESFORCE_CA_FILE" <<'PYCHECK' 2>/dev/null
+import sys, requests
+requests.get(sys.argv[1] + "/services/data/", verify=sys.argv[2], timeout=1)
+PYCHECK
+  then break; fi
+  sleep 0.2
+done
+
+$PY manage.py migrate --no-input -v 0
+$PY manage.py demo_load --salesforce-url "$EMULATOR_URL" --salesforce-token "$EMULATOR_ACCESS_TOKEN" \
+  --portal-url "http://127.0.0.1:${WEB_PORT}"
+
+$PY manage.py qcluster > var/worker.log 2>&1 &
+pids+=($!)
+$PY manage.py runserver "127.0.0.1:${WEB_PORT}" --noreload > var/web.log 2>&1 &
+pids+=($!)
+sleep 1
+
+cat <<TXT
+
+The portal is running (Ctrl-C stops everything):
+  Tenant pages:          http://127.0.0.1:${WEB_PORT}/
+  Admin for ops:         http://127.0.0.1:${WEB_PORT}/admin/
+  Partner API docs:      http://127.0.0.1:${WEB_PORT}/api/docs/
+  OpenAPI schema:        http://127.0.0.1:${WEB_PORT}/api/schema/
+  Salesforce emulator:   ${EMULATOR_URL}/   (certificate: var/emulator-ca.pem)
+  Logs:                  var/web.log, var/worker.log, var/emulator.log
+TXT
+wait -n "${pids[@]}"
+echo "A process stopped; see the logs in var/."
