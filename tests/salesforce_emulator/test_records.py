@@ -4,7 +4,7 @@ import base64
 
 import pytest
 import requests
-from simple_salesforce import Salesforce
+from simple_salesforce import Salesforce, format_soql
 from simple_salesforce.exceptions import (
     SalesforceMalformedRequest,
     SalesforceMoreThanOneRecord,
@@ -346,7 +346,8 @@ def test_content_document_link_query_needs_a_document_or_entity_filter(
         sf.query("SELECT Id FROM ContentDocumentLink")
     assert error_of(exc)["errorCode"] == "MALFORMED_QUERY"
     account = salesforce.insert("Account", Name="A")
-    result = sf.query(f"SELECT Id FROM ContentDocumentLink WHERE LinkedEntityId = '{account}'")
+    result = sf.query(format_soql(
+        "SELECT Id FROM ContentDocumentLink WHERE LinkedEntityId = {}", account))
     assert result["totalSize"] == 0
 
 
