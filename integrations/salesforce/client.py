@@ -14,6 +14,9 @@ def salesforce_http_session() -> requests.Session:
     session = requests.Session()
     if settings.SALESFORCE_CA_FILE:
         session.verify = settings.SALESFORCE_CA_FILE
+        # requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE from the environment
+        # override a session's `verify`; the configured bundle must win.
+        session.trust_env = False
     return session
 
 
