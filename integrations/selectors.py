@@ -6,7 +6,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import QuerySet
 
-from integrations.models import SyncJob, SyncMapping
+from integrations.models import IntegrationSettings, SalesforceConnection, SyncJob, SyncMapping
 from tenants.models import Tenant
 
 
@@ -33,3 +33,11 @@ def sync_job_list(*, tenant: Tenant, state: str | None = None) -> QuerySet[SyncJ
     if state:
         jobs = jobs.filter(state=state)
     return jobs.order_by("-created_at", "-id")
+
+
+def salesforce_connection_for_tenant(*, tenant: Tenant) -> SalesforceConnection | None:
+    return SalesforceConnection.objects.filter(tenant=tenant).first()
+
+
+def integration_settings_for_tenant(*, tenant: Tenant) -> IntegrationSettings | None:
+    return IntegrationSettings.objects.filter(tenant=tenant).first()

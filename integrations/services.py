@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import Any
 
+import requests
 from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
@@ -13,6 +15,8 @@ from django_q.tasks import async_task
 
 from integrations.models import IntegrationSettings, SalesforceConnection, SyncJob
 from integrations.salesforce.client import salesforce_userinfo
+from integrations.salesforce.oauth import oauth_code_exchange, oauth_token_revoke
+from tenants.errors import InvalidInput
 from tenants.models import Tenant
 
 logger = logging.getLogger(__name__)
@@ -126,3 +130,64 @@ def salesforce_connection_connect(
     connection.save()
     logger.info("tenant %s connected to Salesforce org %s", tenant.slug, connection.org_id)
     return connection
+
+
+def salesforce_oauth_complete(
+    *,
+    tenant: Tenant,
+    code: str,
+    code_verifier: str,
+    redirect_uri: str,
+    installed_by: AbstractBaseUser,
+) -> SalesforceConnection:
+    """Finish the OAuth web-server flow: trade the code for tokens, then store them."""
+    tokens = oauth_code_exchange(code=code, code_verifier=code_verifier, redirect_uri=redirect_uri)
+    return salesforce_connection_connect(
+        tenant=tenant,
+        instance_url=tokens.instance_url,
+        access_token=tokens.access_token,
+        refresh_token=tokens.refresh_token,
+        installed_by=installed_by,
+    )
+
+
+def salesforce_disconnect(*, tenant: Tenant) -> SalesforceConnection:
+    """Revoke the tokens at Salesforce (best effort) and forget them here."""
+    connection = salesforce_connection_get_or_create(tenant=tenant)
+    token = connection.refresh_token or connection.access_token
+    if token and connection.instance_url:
+        try:
+            oauth_token_revoke(instance_url=connection.instance_url, token=token)
+        except requests.RequestException as exc:
+            # The tokens are dropped here anyway; Salesforce expires them on its own.
+            logger.warning(
+                "tenant %s: token revocation failed: %s", tenant.slug, type(exc).__name__
+            )
+    connection.access_token = ""
+    connection.refresh_token = ""
+    connection.status = SalesforceConnection.Status.DISCONNECTED
+    connection.status_reason = "Disconnected by a tenant admin."
+    connection.save()
+    logger.info("tenant %s disconnected from Salesforce", tenant.slug)
+    return connection
+
+
+SALESFORCE_MATCH_OBJECTS = ("Account", "Opportunity", "Lead", "Contact")
+
+
+def integration_settings_update(*, tenant: Tenant, **values: Any) -> IntegrationSettings:
+    """Change a tenant's integration settings; the match order must name each of
+    Account, Opportunity, Lead and Contact exactly once."""
+    order = values.get("auto_sync_match_order")
+    if order is not None and sorted(order) != sorted(SALESFORCE_MATCH_OBJECTS):
+        raise InvalidInput(
+            "The match order must list Account, Opportunity, Lead and Contact, each once.",
+            field="auto_sync_match_order",
+        )
+    row = integration_settings_get_or_create(tenant=tenant)
+    for key, value in values.items():
+        if not hasattr(row, key) or key in {"id", "tenant", "tenant_id", "updated_at"}:
+            raise InvalidInput(f"'{key}' is not an integration setting.", field=key)
+        setattr(row, key, value)
+    row.save()
+    return row

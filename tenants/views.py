@@ -2,27 +2,24 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from integrations.selectors import sync_job_list
+from integrations.selectors import salesforce_connection_for_tenant, sync_job_list
 from meetings.selectors import meeting_list
 from scheduler.selectors import booking_list
-from tenants.selectors import membership_for_user
+from tenants.access import tenant_page
 
 
-@login_required
+@tenant_page()
 def home(request: HttpRequest) -> HttpResponse:
-    membership = membership_for_user(user=request.user)
-    if membership is None:
-        return render(request, "portal/no_tenant.html", status=403)
-    tenant = membership.tenant
+    tenant = request.membership.tenant  # type: ignore[attr-defined]
     context = {
         "tenant": tenant,
-        "membership": membership,
+        "membership": request.membership,  # type: ignore[attr-defined]
+        "connection": salesforce_connection_for_tenant(tenant=tenant),
         "meetings": meeting_list(tenant=tenant)[:20],
         "bookings": booking_list(tenant=tenant)[:10],
-        "jobs": sync_job_list(tenant=tenant).select_related("content_type")[:20],
+        "jobs": sync_job_list(tenant=tenant)[:20],
     }
     return render(request, "portal/home.html", context)
