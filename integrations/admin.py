@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.contenttypes.admin import GenericTabularInline
+from django.db import models
 
 from integrations.models import (
     IntegrationSettings,
@@ -10,6 +11,9 @@ from integrations.models import (
     SyncJob,
     SyncMapping,
 )
+
+# URLs typed without a scheme are https (the default Django 6 adopts).
+HTTPS_URLS = {models.URLField: {"assume_scheme": "https"}}
 
 
 class ReadOnlyInlineMixin:
@@ -62,6 +66,7 @@ class SyncAttemptInline(ReadOnlyInlineMixin, admin.TabularInline):
 
 @admin.register(SalesforceConnection)
 class SalesforceConnectionAdmin(admin.ModelAdmin):
+    formfield_overrides = HTTPS_URLS
     list_display = ["tenant", "status", "instance_url", "org_id", "installed_by", "connected_at"]
     list_filter = ["status"]
     list_select_related = ["tenant", "installed_by"]
@@ -73,6 +78,7 @@ class SalesforceConnectionAdmin(admin.ModelAdmin):
 
 @admin.register(IntegrationSettings)
 class IntegrationSettingsAdmin(admin.ModelAdmin):
+    formfield_overrides = HTTPS_URLS
     list_display = [
         "tenant",
         "highlights_destination",

@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from integrations.admin import SyncJobInline, SyncMappingInline
+from integrations.admin import HTTPS_URLS, SyncJobInline, SyncMappingInline
 from meetings.models import Activity, ActivityParticipant, Attendee, Highlight, Meeting, Transcript
 
 
@@ -23,6 +23,7 @@ class HighlightInline(admin.TabularInline):
 
 @admin.register(Meeting)
 class MeetingAdmin(admin.ModelAdmin):
+    formfield_overrides = HTTPS_URLS
     list_display = ["title", "tenant", "external_id", "start", "status", "processed_at"]
     list_filter = ["status", "tenant"]
     list_select_related = ["tenant"]

@@ -25,6 +25,12 @@ def _tasks_run_inline(settings: pytest.FixtureRequest) -> Iterator[None]:
     Conf.SYNC = previous
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: pytest.FixtureRequest) -> None:
+    # Password strength is Django's business; the suite only needs logins to work.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @dataclass
 class Partner:
     """A tenant seen from the outside: its API key and a client that sends it."""
