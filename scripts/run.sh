@@ -5,6 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
 mkdir -p var
+WEB_PORT=${WEB_PORT:-8000}
+EMULATOR_PORT=${EMULATOR_PORT:-8765}
+EMULATOR_URL="https://127.0.0.1:${EMULATOR_PORT}"
 
 # Local secrets, made once and kept out of the repository (.env is ignored by git).
 if [ ! -f .env ]; then
@@ -15,16 +18,24 @@ if [ ! -f .env ]; then
   } > .env
   echo "Wrote .env with local secrets."
 fi
-EMULATOR_ACCESS_TOKEN=$(grep '^EMULATOR_ACCESS_TOKEN=' .env | cut -d= -f2-)
-if [ -z "$EMULATOR_ACCESS_TOKEN" ]; then
-  EMULATOR_ACCESS_TOKEN=$($PY -c 'import secrets; print(secrets.token_urlsafe(32))')
-  echo "EMULATOR_ACCESS_TOKEN=$EMULATOR_ACCESS_TOKEN" >> .env
-fi
+local_secret() {  # the value of $1 in .env, made and saved the first time
+  local value
+  value=$(grep "^$1=" .env | cut -d= -f2- || true)
+  if [ -z "$value" ]; then
+    value=$($PY -c 'import secrets; print(secrets.token_urlsafe(32))')
+    echo "$1=$value" >> .env
+  fi
+  echo "$value"
+}
+EMULATOR_ACCESS_TOKEN=$(local_secret EMULATOR_ACCESS_TOKEN)
+EMULATOR_CLIENT_SECRET=$(local_secret EMULATOR_CLIENT_SECRET)
 
-WEB_PORT=${WEB_PORT:-8000}
-EMULATOR_PORT=${EMULATOR_PORT:-8765}
-EMULATOR_URL="https://127.0.0.1:${EMULATOR_PORT}"
+# The portal's processes talk to the emulator as to a real org: its certificate, its
+# OAuth endpoints and a Connected App registered on it for "Connect Salesforce".
 export SALESFORCE_CA_FILE="$PWD/var/emulator-ca.pem"
+export SALESFORCE_LOGIN_URL="$EMULATOR_URL"
+export SALESFORCE_CLIENT_ID="portal-demo"
+export SALESFORCE_CLIENT_SECRET="$EMULATOR_CLIENT_SECRET"
 
 pids=()
 stop() {
@@ -37,7 +48,10 @@ trap stop INT TERM EXIT
 
 $PY -m salesforce_emulator --host 127.0.0.1 --port "$EMULATOR_PORT" \
   --data var/emulator-data.json --access-token "$EMULATOR_ACCESS_TOKEN" \
-  --ca-file "$SALESFORCE_CA_FILE" --org-name "Acme Corp (emulated)" > var/emulator.log 2>&1 &
+  --ca-file "$SALESFORCE_CA_FILE" --org-name "Acme Corp (emulated)" \
+  --client-id "$SALESFORCE_CLIENT_ID" --client-secret "$SALESFORCE_CLIENT_SECRET" \
+  --callback-url "http://127.0.0.1:${WEB_PORT}/salesforce/callback/" \
+  --callback-url "http://localhost:${WEB_PORT}/salesforce/callback/" > var/emulator.log 2>&1 &
 pids+=($!)
 for _ in $(seq 1 50); do
   if [ -f "$SALESFORCE_CA_FILE" ] && $PY - "$EMULATOR_URL" "$SALESFORCE_CA_FILE" <<'PYCHECK' 2>/dev/null
