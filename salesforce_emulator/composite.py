@@ -97,7 +97,7 @@ def _run_subrequest(call: Call, sub: dict[str, Any], outputs: dict[str, Any],
         raise ApiError(400, "INVALID_INPUT", "Composite requests can't be nested")
     fault = call.org.faults.take("fail", method, url)
     if fault is not None:
-        raise ApiError(fault.status, fault.error_code, fault.text())
+        raise ApiError(fault.status, fault.error_code, fault.text(), fault.fields())
     headers = dict(call.headers)
     headers.update(sub.get("httpHeaders") or {})
     if all_or_none and path.startswith("/composite/sobjects") and isinstance(body, dict):

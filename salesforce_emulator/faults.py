@@ -15,6 +15,19 @@ DEFAULT_MESSAGES = {
                          "contact support: 1234567890-12345 (-1234567890)",
 }
 
+# The HTTP status Salesforce answers each error code with (REST API Developer Guide,
+# "Status Codes and Error Responses"): 401 for an invalid session, 403 with
+# REQUEST_LIMIT_EXCEEDED, 500 for an internal error, 503 when the server is unavailable.
+# Every other code (UNABLE_TO_LOCK_ROW among them) is a DML error, answered with 400.
+DEFAULT_STATUS = {
+    "INVALID_SESSION_ID": 401,
+    "REQUEST_LIMIT_EXCEEDED": 403,
+    "UNKNOWN_EXCEPTION": 500,
+    "SERVER_UNAVAILABLE": 503,
+}
+# Errors Salesforce sends without a ``fields`` key; DML errors always carry the list.
+_WITHOUT_FIELDS = frozenset(DEFAULT_STATUS)
+
 
 @dataclass
 class FaultRule:
@@ -34,6 +47,9 @@ class FaultRule:
     def text(self) -> str:
         return self.message or DEFAULT_MESSAGES.get(self.error_code, self.error_code)
 
+    def fields(self) -> list[str] | None:
+        return None if self.error_code in _WITHOUT_FIELDS else []
+
 
 class Faults:
     def __init__(self) -> None:
@@ -42,9 +58,13 @@ class Faults:
         self.latency_ms = 0.0
 
     def fail_next(self, n: int = 1, method: str | None = None, path: str | None = None,
-                  error_code: str = "UNABLE_TO_LOCK_ROW", status: int = 400,
+                  error_code: str = "UNABLE_TO_LOCK_ROW", status: int | None = None,
                   message: str | None = None) -> None:
-        """The next ``n`` matching requests answer this error without doing anything."""
+        """The next ``n`` matching requests answer this error without doing anything.
+
+        Without ``status``, the error code's own status is used (see ``DEFAULT_STATUS``)."""
+        if status is None:
+            status = DEFAULT_STATUS.get(error_code, 400)
         with self._lock:
             self._rules.append(FaultRule("fail", n, method, re.compile(path) if path else None,
                                          error_code, status, message))

@@ -108,7 +108,7 @@ class EmulatorApp:
             org.api_calls += 1
         fault = org.faults.take("fail", request.method, path)
         if fault is not None:
-            error = ApiError(fault.status, fault.error_code, fault.text())
+            error = ApiError(fault.status, fault.error_code, fault.text(), fault.fields())
             return _error(error, org), org, 1, False
         try:
             body = _parse_body(request)
