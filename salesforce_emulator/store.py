@@ -294,7 +294,7 @@ class Org:
             else:
                 record_id = self.id_factory.new(obj.key_prefix)
             row["Id"] = record_id
-            self._derive(obj, row, blob, ctx)
+            self._derive(obj, row, blob, ctx, set(values))
             self._rules(obj, row, ctx, creating=True)
             self._put(obj.name, row)
             self._after_create(obj, row, blob, ctx)
@@ -316,7 +316,7 @@ class Org:
             stamp = self.now()
             row.update(LastModifiedDate=stamp, SystemModstamp=stamp,
                        LastModifiedById=ctx.user_id)
-            self._derive(obj, row, blob, ctx)
+            self._derive(obj, row, blob, ctx, set(values))
             self._rules(obj, row, ctx, creating=False)
             self._put(obj.name, row)
             self._after_update(obj, row, blob)
@@ -540,7 +540,8 @@ class Org:
         raise dml("INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id", [f.name])
 
     def _derive(self, obj: ObjectDef, row: dict[str, Any], blob: bytes | None,
-                ctx: WriteContext) -> None:
+                ctx: WriteContext, given: set[str] | frozenset[str] = frozenset()) -> None:
+        """Fills the fields Salesforce computes; ``given`` names the fields this write set."""
         name = obj.name
         if name in ("Contact", "Lead", "User"):
             row["Name"] = " ".join(p for p in (row.get("FirstName"), row.get("LastName")) if p)
@@ -554,7 +555,7 @@ class Org:
                 row["TaskSubtype"] = "Task"
             row["AccountId"] = self._activity_account(row)
         elif name == "Event":
-            self._derive_event(row)
+            self._derive_event(row, given)
             if row.get("EventSubtype") is None:
                 row["EventSubtype"] = "Event"
             row["AccountId"] = self._activity_account(row)
@@ -584,34 +585,52 @@ class Org:
             return who[1].get("AccountId")
         return None
 
-    def _derive_event(self, row: dict[str, Any]) -> None:
+    def _derive_event(self, row: dict[str, Any], given: set[str] | frozenset[str]) -> None:
+        # DurationInMinutes and EndDateTime describe the same thing: a write may give
+        # either, or both when they add up to the same time (Object Reference, Event).
+        # The one this write gives wins over the value stored before it.
+        end_given = "EndDateTime" in given and row.get("EndDateTime") is not None
+        duration_given = ("DurationInMinutes" in given
+                          and row.get("DurationInMinutes") is not None)
         if row.get("IsAllDayEvent"):
             day = row.get("ActivityDate") or (row.get("StartDateTime") or "")[:10] or None
             if day is None:
                 raise dml("REQUIRED_FIELD_MISSING", "Required fields are missing: [ActivityDate]",
                           ["ActivityDate"])
-            end_day = (row.get("EndDateTime") or "")[:10] or day
             start = datetime.fromisoformat(day).replace(tzinfo=UTC)
-            days = (datetime.fromisoformat(end_day).replace(tzinfo=UTC) - start).days + 1
+            if duration_given and not end_given:
+                days = max(1, -(-row["DurationInMinutes"] // 1440))
+            else:
+                end_day = (row.get("EndDateTime") or "")[:10] or day
+                days = (datetime.fromisoformat(end_day).replace(tzinfo=UTC) - start).days + 1
             if days < 1:
                 raise dml("FIELD_INTEGRITY_EXCEPTION",
                           "End Date Time: End time can't be before start time.",
                           ["EndDateTime"])
+            if end_given and duration_given and row["DurationInMinutes"] != 1440 * days:
+                raise _duration_mismatch()
             row.update(ActivityDate=day, StartDateTime=sf_datetime(start),
                        ActivityDateTime=sf_datetime(start),
                        EndDateTime=sf_datetime(start + timedelta(days=days - 1)),
                        DurationInMinutes=1440 * days)
             return
-        start_text = row.get("StartDateTime") or row.get("ActivityDateTime")
+        if "ActivityDateTime" in given and "StartDateTime" not in given:
+            start_text = row.get("ActivityDateTime")
+        else:
+            start_text = row.get("StartDateTime") or row.get("ActivityDateTime")
         if start_text is None:
             raise dml("REQUIRED_FIELD_MISSING",
                       "Required fields are missing: [ActivityDateTime]", ["ActivityDateTime"])
         start = parse_datetime(start_text)
         assert start is not None
         end_text = row.get("EndDateTime")
-        if end_text is not None:
+        if duration_given and not end_given:
+            end = start + timedelta(minutes=row["DurationInMinutes"])
+        elif end_text is not None:
             end = parse_datetime(end_text)
             assert end is not None
+            if duration_given and end - start != timedelta(minutes=row["DurationInMinutes"]):
+                raise _duration_mismatch()
         elif row.get("DurationInMinutes") is not None:
             end = start + timedelta(minutes=row["DurationInMinutes"])
         else:
@@ -826,6 +845,12 @@ _CASCADES: dict[str, tuple[tuple[str, str], ...]] = {
     "ContentDocument": (("ContentDocumentLink", "ContentDocumentId"),),
     "ContentNote": (("ContentDocumentLink", "ContentDocumentId"),),
 }
+
+
+def _duration_mismatch() -> ApiError:
+    return dml("FIELD_INTEGRITY_EXCEPTION",
+               "Duration: DurationInMinutes and EndDateTime don't add up to the same time.",
+               ["DurationInMinutes", "EndDateTime"])
 
 
 def _json_kind(raw: Any) -> str:

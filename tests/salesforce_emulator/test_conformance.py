@@ -64,3 +64,61 @@ def test_fault_status_inside_a_composite_subrequest(sf: Salesforce,
         {"method": "POST", "url": "/services/data/v59.0/sobjects/Task", "referenceId": "t",
          "body": {"Subject": "x"}}]})
     assert result["compositeResponse"][0]["httpStatusCode"] == 503
+
+
+# ----- Event: DurationInMinutes and EndDateTime -------------------------------------------
+# Object Reference, Event.EndDateTime: "a value must be supplied for either
+# DurationInMinutes or EndDateTime. Supplying values in both fields is allowed if the
+# values add up to the same amount of time."
+
+
+def _event(salesforce: OrgHandle) -> str:
+    return salesforce.insert("Event", Subject="Meeting", StartDateTime="2026-02-03T10:00:00Z",
+                             EndDateTime="2026-02-03T11:00:00Z")
+
+
+def test_updating_the_duration_moves_the_end(sf: Salesforce, salesforce: OrgHandle) -> None:
+    event_id = _event(salesforce)
+    sf.Event.update(event_id, {"DurationInMinutes": 90})
+    event = sf.Event.get(event_id)
+    assert event["DurationInMinutes"] == 90
+    assert event["EndDateTime"] == "2026-02-03T11:30:00.000+0000"
+
+
+def test_updating_the_end_changes_the_duration(sf: Salesforce, salesforce: OrgHandle) -> None:
+    event_id = _event(salesforce)
+    sf.Event.update(event_id, {"EndDateTime": "2026-02-03T10:45:00Z"})
+    assert sf.Event.get(event_id)["DurationInMinutes"] == 45
+
+
+def test_updating_the_activity_date_time_moves_the_start(sf: Salesforce,
+                                                         salesforce: OrgHandle) -> None:
+    event_id = _event(salesforce)
+    sf.Event.update(event_id, {"ActivityDateTime": "2026-02-03T09:00:00Z"})
+    event = sf.Event.get(event_id)
+    assert event["StartDateTime"] == "2026-02-03T09:00:00.000+0000"
+
+
+def test_duration_and_end_that_agree_are_accepted(sf: Salesforce) -> None:
+    event_id = sf.Event.create({"Subject": "M", "StartDateTime": "2026-02-03T10:00:00Z",
+                                "EndDateTime": "2026-02-03T10:30:00Z",
+                                "DurationInMinutes": 30})["id"]
+    assert sf.Event.get(event_id)["DurationInMinutes"] == 30
+
+
+def test_duration_and_end_that_disagree_are_refused(sf: Salesforce,
+                                                    salesforce: OrgHandle) -> None:
+    with pytest.raises(SalesforceMalformedRequest) as exc:
+        sf.Event.create({"Subject": "M", "StartDateTime": "2026-02-03T10:00:00Z",
+                         "EndDateTime": "2026-02-03T10:30:00Z", "DurationInMinutes": 60})
+    assert exc.value.content[0]["errorCode"] == "FIELD_INTEGRITY_EXCEPTION"
+    assert salesforce.records("Event") == []
+
+
+def test_all_day_event_takes_its_length_from_the_duration(sf: Salesforce) -> None:
+    event_id = sf.Event.create({"Subject": "Offsite", "IsAllDayEvent": True,
+                                "ActivityDate": "2026-02-03",
+                                "DurationInMinutes": 2880})["id"]
+    event = sf.Event.get(event_id)
+    assert event["DurationInMinutes"] == 2880
+    assert event["EndDateTime"].startswith("2026-02-04")
