@@ -16,6 +16,7 @@ from werkzeug.wrappers import Request, Response
 
 from .errors import ApiError
 from .registry import AuthCode, ConnectedApp, Registry, Session
+from .rest import VERSIONS
 from .store import Org
 
 CODE_LIFETIME_S = 15 * 60
@@ -197,10 +198,15 @@ def _bearer_session(request: Request, registry: Registry) -> tuple[Org, Session]
         return None
 
 
-def _identity(registry: Registry, org: Org, session: Session) -> dict[str, Any]:
+def _identity(registry: Registry, org: Org, session: Session,
+              version: str | None = None) -> dict[str, Any]:
+    """The identity service's answer. Its API URLs hold the literal ``{version}`` unless
+    the request names a version (``latest`` being the newest), as Salesforce documents."""
     user = org.tables["User"][session.user_id]
     base = registry.base_url
-    version = "64.0"
+    if version == "latest":
+        version = VERSIONS[-1]
+    version = version or "{version}"
 
     def url(path: str) -> str:
         return f"{base}/services/data/v{version}/{path}"
@@ -229,7 +235,7 @@ def userinfo(request: Request, registry: Registry) -> Response:
     if found is None:
         return Response("Bad_OAuth_Token", status=403, mimetype="text/plain")
     org, session = found
-    identity = _identity(registry, org, session)
+    identity = _identity(registry, org, session, request.args.get("version"))
     return _json({
         "sub": identity["id"], "user_id": identity["user_id"],
         "organization_id": org.id, "preferred_username": identity["username"],
@@ -251,7 +257,7 @@ def identity(request: Request, registry: Registry, org_id: str, user_id: str) ->
     if org.id[:15] != org_id[:15] or user_id[:15] not in {
             u[:15] for u in org.tables["User"]}:
         return Response("Bad_Id", status=403, mimetype="text/plain")
-    return _json(_identity(registry, org, session))
+    return _json(_identity(registry, org, session, request.args.get("version")))
 
 
 def revoke(request: Request, registry: Registry) -> Response:

@@ -4,6 +4,7 @@ Reference, identity service), each test naming the documented rule it follows.""
 from __future__ import annotations
 
 import pytest
+import requests
 from simple_salesforce import Salesforce
 from simple_salesforce.exceptions import (
     SalesforceExpiredSession,
@@ -122,3 +123,21 @@ def test_all_day_event_takes_its_length_from_the_duration(sf: Salesforce) -> Non
     event = sf.Event.get(event_id)
     assert event["DurationInMinutes"] == 2880
     assert event["EndDateTime"].startswith("2026-02-04")
+
+
+# ----- Identity service ---------------------------------------------------------------
+# "Identity URLs": without a version parameter, "the returned API URLs contain the literal
+# value {version} in place of the version number".
+
+
+def test_identity_urls_carry_the_version_placeholder(salesforce: OrgHandle,
+                                                     http: requests.Session) -> None:
+    url = f"{salesforce.instance_url}/id/{salesforce.id}/{salesforce.admin_user_id}"
+    auth = {"Authorization": f"Bearer {salesforce.access_token}"}
+    urls = http.get(url, headers=auth).json()["urls"]
+    assert urls["rest"] == f"{salesforce.instance_url}/services/data/v{{version}}/"
+    assert urls["enterprise"].endswith("/services/Soap/c/{version}/" + salesforce.id)
+    pinned = http.get(url, params={"version": "59.0"}, headers=auth).json()["urls"]
+    assert pinned["sobjects"] == f"{salesforce.instance_url}/services/data/v59.0/sobjects/"
+    latest = http.get(url, params={"version": "latest"}, headers=auth).json()["urls"]
+    assert "{version}" not in latest["query"]
