@@ -14,7 +14,7 @@ if [ ! -f .env ]; then
   umask 077
   {
     echo "DJANGO_SECRET_KEY=$($PY -c 'import secrets; print(secrets.token_urlsafe(50))')"
-    echo "EMULATOR_ACCESS_TOKEN=$($PY -c 'import secrets; print(secrets.token_urlsafe(32))')"
+    echo "EMULATOR_ACCESS_TOKEN=$($PY -c 'import secrets; print(secrets.token_hex(32))')"
   } > .env
   echo "Wrote .env with local secrets."
 fi
@@ -22,7 +22,7 @@ local_secret() {  # the value of $1 in .env, made and saved the first time
   local value
   value=$(grep "^$1=" .env | cut -d= -f2- || true)
   if [ -z "$value" ]; then
-    value=$($PY -c 'import secrets; print(secrets.token_urlsafe(32))')
+    value=$($PY -c 'import secrets; print(secrets.token_hex(32))')
     echo "$1=$value" >> .env
   fi
   echo "$value"
@@ -47,9 +47,9 @@ stop() {
 trap stop INT TERM EXIT
 
 $PY -m salesforce_emulator --host 127.0.0.1 --port "$EMULATOR_PORT" \
-  --data var/emulator-data.json --access-token "$EMULATOR_ACCESS_TOKEN" \
+  --data var/emulator-data.json --access-token="$EMULATOR_ACCESS_TOKEN" \
   --ca-file "$SALESFORCE_CA_FILE" --org-name "Acme Corp (emulated)" \
-  --client-id "$SALESFORCE_CLIENT_ID" --client-secret "$SALESFORCE_CLIENT_SECRET" \
+  --client-id "$SALESFORCE_CLIENT_ID" --client-secret="$SALESFORCE_CLIENT_SECRET" \
   --callback-url "http://127.0.0.1:${WEB_PORT}/salesforce/callback/" \
   --callback-url "http://localhost:${WEB_PORT}/salesforce/callback/" > var/emulator.log 2>&1 &
 pids+=($!)
@@ -63,7 +63,7 @@ PYCHECK
 done
 
 $PY manage.py migrate --no-input -v 0
-$PY manage.py demo_load --salesforce-url "$EMULATOR_URL" --salesforce-token "$EMULATOR_ACCESS_TOKEN" \
+$PY manage.py demo_load --salesforce-url "$EMULATOR_URL" --salesforce-token="$EMULATOR_ACCESS_TOKEN" \
   --portal-url "http://127.0.0.1:${WEB_PORT}"
 
 $PY manage.py qcluster > var/worker.log 2>&1 &
