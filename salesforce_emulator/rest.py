@@ -23,7 +23,10 @@ _CHILD_RELATIONSHIPS = {
     "ContentDocumentLink": "ContentDocumentLinks", "Note": "Notes",
     "OpportunityContactRole": "OpportunityContactRoles",
 }
-_CDL_FILTER = re.compile(r"\b(ContentDocumentId|LinkedEntityId)\s*(=|\bIN\b)", re.IGNORECASE)
+# Object Reference, ContentDocumentLink: without Query All Files, a query needs a filter
+# on Id, LinkedEntityId or ContentDocumentId.
+_CDL_FILTER = re.compile(r"(?<![.\w])(ContentDocumentId|LinkedEntityId|Id)\s*(=|\bIN\b)",
+                         re.IGNORECASE)
 
 
 @dataclass

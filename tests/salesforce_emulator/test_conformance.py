@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 import requests
-from simple_salesforce import Salesforce
+from simple_salesforce import Salesforce, format_soql
 from simple_salesforce.exceptions import (
     SalesforceExpiredSession,
     SalesforceGeneralError,
@@ -141,3 +141,26 @@ def test_identity_urls_carry_the_version_placeholder(salesforce: OrgHandle,
     assert pinned["sobjects"] == f"{salesforce.instance_url}/services/data/v59.0/sobjects/"
     latest = http.get(url, params={"version": "latest"}, headers=auth).json()["urls"]
     assert "{version}" not in latest["query"]
+
+
+# ----- ContentDocumentLink query restriction ----------------------------------------------
+# Object Reference, ContentDocumentLink: without Query All Files, a query needs a filter "on
+# id, LinkedEntityId, and documentID fields".
+
+
+def test_content_document_link_may_be_queried_by_its_id(sf: Salesforce,
+                                                        salesforce: OrgHandle) -> None:
+    account = salesforce.insert("Account", Name="A")
+    note = salesforce.insert("ContentNote", Title="N", Content="aGk=")
+    link = salesforce.insert("ContentDocumentLink", ContentDocumentId=note,
+                             LinkedEntityId=account, ShareType="V")
+    result = sf.query(format_soql(
+        "SELECT Id, LinkedEntityId FROM ContentDocumentLink WHERE Id = {}", link))
+    assert [r["LinkedEntityId"] for r in result["records"]] == [account]
+
+
+def test_content_document_link_filter_on_a_parent_id_is_not_enough(sf: Salesforce) -> None:
+    with pytest.raises(SalesforceMalformedRequest) as exc:
+        sf.query("SELECT Id FROM ContentDocumentLink "
+                 "WHERE ContentDocument.Id = '069000000000000AAA'")
+    assert exc.value.content[0]["errorCode"] == "MALFORMED_QUERY"
