@@ -52,15 +52,24 @@ $PY -m salesforce_emulator --host 127.0.0.1 --port "$EMULATOR_PORT" \
   --client-id "$SALESFORCE_CLIENT_ID" --client-secret="$SALESFORCE_CLIENT_SECRET" \
   --callback-url "http://127.0.0.1:${WEB_PORT}/salesforce/callback/" \
   --callback-url "http://localhost:${WEB_PORT}/salesforce/callback/" > var/emulator.log 2>&1 &
-pids+=($!)
-for _ in $(seq 1 50); do
+emulator_pid=$!
+pids+=("$emulator_pid")
+ready=""
+for _ in $(seq 1 100); do
+  kill -0 "$emulator_pid" 2>/dev/null || break
   if [ -f "$SALESFORCE_CA_FILE" ] && $PY - "$EMULATOR_URL" "$SALESFORCE_CA_FILE" <<'PYCHECK' 2>/dev/null
 import sys, requests
 requests.get(sys.argv[1] + "/services/data/", verify=sys.argv[2], timeout=1)
 PYCHECK
-  then break; fi
+  then ready=1; break; fi
   sleep 0.2
 done
+if [ -z "$ready" ]; then
+  echo "The Salesforce emulator did not start (var/emulator.log says):" >&2
+  tail -n 5 var/emulator.log >&2
+  echo "Another program may hold port ${EMULATOR_PORT}; set EMULATOR_PORT=... to use another." >&2
+  exit 1
+fi
 
 $PY manage.py migrate --no-input -v 0
 $PY manage.py demo_load --salesforce-url "$EMULATOR_URL" --salesforce-token="$EMULATOR_ACCESS_TOKEN" \
