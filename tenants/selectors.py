@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import QuerySet
 
+from tenants.errors import NotFound
 from tenants.models import Membership, Tenant
 
 
@@ -18,3 +19,10 @@ def membership_for_user(*, user: AbstractBaseUser) -> Membership | None:
 
 def tenant_list() -> QuerySet[Tenant]:
     return Tenant.objects.all()
+
+
+def tenant_by_slug(*, slug: str) -> Tenant:
+    tenant = Tenant.objects.filter(slug=slug).first()
+    if tenant is None:
+        raise NotFound("No such tenant.")
+    return tenant

@@ -10,8 +10,7 @@ from rest_framework.views import APIView
 from scheduler import selectors, services
 from scheduler.api import serializers as s
 from tenants.api.views import TenantScopedAPIView, paginated
-from tenants.errors import NotFound
-from tenants.models import Tenant
+from tenants.selectors import tenant_by_slug
 
 
 def change_response(result: services.BookingResult, *, created_status: bool = False) -> Response:
@@ -102,9 +101,7 @@ class SchedulerWebhookView(APIView):
         responses={200: s.WebhookOutputSerializer},
     )
     def post(self, request: Request, tenant_slug: str) -> Response:
-        tenant = Tenant.objects.filter(slug=tenant_slug).first()
-        if tenant is None:
-            raise NotFound("No such webhook endpoint.")
+        tenant = tenant_by_slug(slug=tenant_slug)
         # The raw bytes are what was signed: read them before anything parses the body.
         body = request.body
         event, result = services.scheduler_webhook_receive(
