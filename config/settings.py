@@ -147,6 +147,17 @@ else:
 SALESFORCE_API_VERSION = env.str("SALESFORCE_API_VERSION", default="62.0")
 # Seconds one HTTP request to Salesforce may take.
 SALESFORCE_HTTP_TIMEOUT = env.int("SALESFORCE_HTTP_TIMEOUT", default=30)
+
+# --- Sync engine -------------------------------------------------------------------
+# Jobs of one tenant a worker takes together (one lookup round, collections of 200).
+SYNC_BATCH_SIZE = env.int("SYNC_BATCH_SIZE", default=200)
+# Tries before a job that keeps meeting retryable errors is marked failed.
+SYNC_MAX_ATTEMPTS = env.int("SYNC_MAX_ATTEMPTS", default=8)
+# Backoff: base * 2^(attempt-1), capped, with jitter of +-50%.
+SYNC_RETRY_BASE_SECONDS = env.int("SYNC_RETRY_BASE_SECONDS", default=30)
+SYNC_RETRY_MAX_SECONDS = env.int("SYNC_RETRY_MAX_SECONDS", default=3600)
+# How long a tenant's syncing pauses after Salesforce answers REQUEST_LIMIT_EXCEEDED.
+SYNC_LIMIT_PAUSE_SECONDS = env.int("SYNC_LIMIT_PAUSE_SECONDS", default=900)
 # A CA bundle to trust for Salesforce's certificate: the bundled emulator's in the demo
 # and tests; empty in production, where the system's trust store is used.
 SALESFORCE_CA_FILE = env.str("SALESFORCE_CA_FILE", default="")

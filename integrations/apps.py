@@ -6,5 +6,6 @@ class IntegrationsConfig(AppConfig):
     verbose_name = "Salesforce integration"
 
     def ready(self) -> None:
-        # Connects the receivers of meetings' and scheduler's domain events.
-        from integrations import signals  # noqa: F401
+        # Connects the receivers of meetings' and scheduler's domain events, registers
+        # what each kind of sync job does, and the configuration check.
+        from integrations import checks, executors, signals  # noqa: F401

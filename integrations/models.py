@@ -42,6 +42,11 @@ class SalesforceConnection(models.Model):
     status = models.CharField(max_length=14, choices=Status.choices, default=Status.DISCONNECTED)
     status_reason = models.TextField(blank=True)
     connected_at = models.DateTimeField(null=True, blank=True)
+    # Salesforce answered REQUEST_LIMIT_EXCEEDED: no job of this tenant runs before this.
+    paused_until = models.DateTimeField(null=True, blank=True)
+    # Whether the org relates several Contacts to one activity (Shared Activities);
+    # unknown until an Event with further people was written.
+    shared_activities = models.BooleanField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:
@@ -99,6 +104,10 @@ class SyncMapping(models.Model):
     # The local version the record last received: an older push never overwrites it.
     pushed_version = models.PositiveIntegerField(default=0)
     state = models.CharField(max_length=10, choices=State.choices, default=State.SYNCED)
+    # The record a Note, Event or Task is linked to (an Account, Opportunity, ...).
+    parent_object = models.CharField(max_length=40, blank=True)
+    parent_id = models.CharField(max_length=18, blank=True)
+    parent_name = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -132,6 +141,9 @@ class SyncJob(models.Model):
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="sync_jobs")
     # What is asked, e.g. "highlight.sync", "meeting.processed", "booking.sync".
     operation = models.CharField(max_length=40)
+    # Jobs with the same key never run at the same time (a unique index over running
+    # jobs): all jobs touching one meeting's records share the meeting's key.
+    lock_key = models.CharField(max_length=80, blank=True)
     content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)
     object_id = models.PositiveBigIntegerField()
     local_object = GenericForeignKey("content_type", "object_id")
@@ -147,6 +159,10 @@ class SyncJob(models.Model):
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     # A running job whose lease passed is taken to have lost its worker.
     lease_expires_at = models.DateTimeField(null=True, blank=True)
+    # Set (and committed) just before records are created in Salesforce, cleared when
+    # their Ids are recorded. Still set on the next run means the process died in
+    # between: that run looks the records up before creating anything.
+    writes_sent_at = models.DateTimeField(null=True, blank=True)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
     )
@@ -156,6 +172,13 @@ class SyncJob(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["lock_key"],
+                condition=models.Q(state="running"),
+                name="sync_job_one_running_per_object",
+            )
+        ]
         indexes = [
             models.Index(fields=["state", "next_attempt_at"]),
             models.Index(fields=["tenant", "content_type", "object_id"]),
@@ -188,3 +211,25 @@ class SyncAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"attempt of job {self.job_id}: {self.outcome}"
+
+
+class MatchChoice(models.Model):
+    """A person's answer to "which record is this address?", remembered for the next
+    activity with the same address (SPEC 3.5)."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="match_choices")
+    email = models.EmailField()
+    salesforce_object = models.CharField(max_length=40)
+    salesforce_id = models.CharField(max_length=18)
+    chosen_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "email"], name="match_choice_one_per_email")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} -> {self.salesforce_object} {self.salesforce_id}"

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import re
+from datetime import datetime
 from typing import Any
 
 import requests
@@ -11,12 +12,16 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
 from django.utils import timezone
-from django_q.tasks import async_task
 
-from integrations.models import IntegrationSettings, SalesforceConnection, SyncJob
+from integrations import engine
+from integrations.models import IntegrationSettings, MatchChoice, SalesforceConnection, SyncJob
 from integrations.salesforce.client import salesforce_userinfo
+from integrations.salesforce.errors import SalesforceError
+from integrations.salesforce.lookups import directory_fetch
+from integrations.salesforce.matching import external_emails, manual_match
 from integrations.salesforce.oauth import oauth_code_exchange, oauth_token_revoke
-from tenants.errors import InvalidInput
+from meetings.models import Activity, Highlight, Meeting
+from tenants.errors import Conflict, InvalidInput, Unavailable
 from tenants.models import Tenant
 
 logger = logging.getLogger(__name__)
@@ -28,15 +33,13 @@ OPERATION_MEETING_SYNC = "meeting.sync"
 OPERATION_ACTIVITY_SYNC = "activity.sync"
 OPERATION_BOOKING_SYNC = "booking.sync"
 
-# operation -> the service that carries it out for one job. The sync engine registers
-# its executors here; an operation without one leaves its jobs pending.
-SyncExecutor = Callable[[SyncJob], None]
-SYNC_EXECUTORS: dict[str, SyncExecutor] = {}
+OPERATION_HIGHLIGHTS_SEND = "highlights.send"
+OPERATION_LEAD_CREATE = "lead.create"
 
 
 def sync_job_dispatch(*, job_id: int) -> None:
     """Hand a job id to the task queue (called after commit, never inside a transaction)."""
-    async_task("integrations.tasks.sync_job_run", job_id, task_name=f"sync-job-{job_id}")
+    engine.job_dispatch(job_id)
 
 
 def sync_job_enqueue(
@@ -49,6 +52,7 @@ def sync_job_enqueue(
     makes one push.
     """
     content_type = ContentType.objects.get_for_model(local_object)
+    lock_key = engine.lock_key_for(local_object)
     if not params:
         pending = (
             SyncJob.objects.select_for_update()
@@ -74,6 +78,7 @@ def sync_job_enqueue(
         content_type=content_type,
         object_id=local_object.pk,
         params=params or {},
+        lock_key=lock_key,
     )
     logger.info(
         "sync job %s queued: %s of %s %s", job.pk, operation, content_type.model, local_object.pk
@@ -83,16 +88,12 @@ def sync_job_enqueue(
 
 
 def sync_job_run(*, job_id: int) -> None:
-    """Run one job with the executor of its operation."""
-    job = SyncJob.objects.filter(pk=job_id).first()
-    if job is None:
-        logger.warning("sync job %s no longer exists; nothing to do", job_id)
-        return
-    executor = SYNC_EXECUTORS.get(job.operation)
-    if executor is None:
-        logger.info("sync job %s (%s) stays pending: no executor for it", job.pk, job.operation)
-        return
-    executor(job)
+    """Run one job (and due companions of its tenant, see `engine`)."""
+    engine.sync_jobs_run(job_id=job_id)
+
+
+def sync_jobs_sweep(*, now: datetime | None = None) -> dict[str, int]:
+    return engine.sync_jobs_sweep(now=now)
 
 
 def integration_settings_get_or_create(*, tenant: Tenant) -> IntegrationSettings:
@@ -127,8 +128,12 @@ def salesforce_connection_connect(
     connection.status = SalesforceConnection.Status.CONNECTED
     connection.status_reason = ""
     connection.connected_at = timezone.now()
+    connection.paused_until = None
     connection.save()
     logger.info("tenant %s connected to Salesforce org %s", tenant.slug, connection.org_id)
+    resumed = engine.tenant_jobs_resume(tenant=tenant)
+    if resumed:
+        logger.info("tenant %s: %s waiting sync jobs resume", tenant.slug, resumed)
     return connection
 
 
@@ -191,3 +196,288 @@ def integration_settings_update(*, tenant: Tenant, **values: Any) -> Integration
         setattr(row, key, value)
     row.save()
     return row
+
+
+# --- what members and partners ask of the sync ------------------------------------------------
+
+
+def _connected(tenant: Tenant) -> SalesforceConnection:
+    connection = SalesforceConnection.objects.filter(tenant=tenant).first()
+    if connection is None or connection.status != SalesforceConnection.Status.CONNECTED:
+        raise Conflict(
+            "Salesforce is not connected for this tenant; an admin connects it on the "
+            "settings page."
+        )
+    return connection
+
+
+def _highlights_pick(meeting: Meeting, highlight_ids: list[str]) -> list[Highlight]:
+    if not highlight_ids:
+        raise InvalidInput("Choose at least one highlight.", field="highlights")
+    found = list(
+        Highlight.objects.filter(meeting=meeting, external_id__in=highlight_ids, is_deleted=False)
+    )
+    missing = sorted(set(highlight_ids) - {h.external_id for h in found})
+    if missing:
+        raise InvalidInput(
+            f"No such highlight in this meeting: {', '.join(missing)}.", field="highlights"
+        )
+    return found
+
+
+def match_preview(*, meeting: Meeting, highlight_ids: list[str]) -> dict[str, Any]:
+    """Which of the four manual-sync situations applies (SPEC 3.1), with the record on
+    offer and the candidates. Reads Salesforce (one lookup round), writes nothing."""
+    _highlights_pick(meeting, highlight_ids)
+    connection = _connected(meeting.tenant)
+    emails = external_emails(
+        meeting.attendees.values_list("email", flat=True), meeting.tenant.internal_domains
+    )
+    client = engine.connection_client(connection)
+    try:
+        directory = directory_fetch(client, people_emails=emails)
+    except SalesforceError as error:
+        if error.kind == "reauth":
+            engine.connection_needs_reauth(connection, error.message)
+        raise Unavailable(f"Salesforce could not be asked: {error}") from error
+    found = manual_match(directory, emails)
+    offers = {
+        "match": "Send the highlights to the record offered, or pick another.",
+        "no_organisation": "The Contacts belong to no Account: create an Account (and "
+        "optionally an Opportunity); the matched Contacts are linked to it.",
+        "several": "The Contacts belong to several records: pick one.",
+        "no_match": "Nobody matches: create an Account or Opportunity; Contacts are created "
+        "for the external attendees.",
+    }
+    return {
+        "situation": found.situation,
+        "what_to_do": offers[found.situation],
+        "offer": found.offer.as_dict() if found.offer else None,
+        "candidates": [c.as_dict() for c in found.candidates],
+        "matched_contacts": [
+            {"id": c.id, "name": c.name, "email": c.email} for c in found.contacts
+        ],
+        "unmatched_emails": found.unmatched_emails,
+        "api_calls": client.api_calls,
+    }
+
+
+SALESFORCE_ID = re.compile(r"^[a-zA-Z0-9]{15}([a-zA-Z0-9]{3})?$")
+
+
+def _record_choice(choice: dict[str, Any], *, allowed: tuple[str, ...], field: str) -> dict:
+    obj = str(choice.get("object", ""))
+    record_id = str(choice.get("id", ""))
+    if obj not in allowed:
+        raise InvalidInput(f"'object' must be one of {', '.join(allowed)}.", field=field)
+    if not SALESFORCE_ID.match(record_id):
+        raise InvalidInput("'id' must be a 15 or 18 character Salesforce Id.", field=field)
+    return {"object": obj, "id": record_id, "name": str(choice.get("name", ""))[:255]}
+
+
+def highlights_send(
+    *,
+    meeting: Meeting,
+    highlight_ids: list[str],
+    target: dict[str, Any] | None = None,
+    create: dict[str, Any] | None = None,
+    requested_by: AbstractBaseUser | None = None,
+) -> SyncJob:
+    """Send chosen highlights, each as one Note, to a chosen Account or Opportunity, or
+    to one created for them (situations 2 and 4)."""
+    _highlights_pick(meeting, highlight_ids)
+    if bool(target) == bool(create):
+        raise InvalidInput("Give either a target record or a create request, not both.")
+    params: dict[str, Any] = {"highlights": sorted(set(highlight_ids))}
+    if target:
+        params["target"] = _record_choice(
+            target, allowed=("Account", "Opportunity"), field="target"
+        )
+    else:
+        assert create is not None
+        name = str(create.get("account_name", "")).strip()
+        if not name:
+            raise InvalidInput("An Account needs a name.", field="create.account_name")
+        params["create"] = {
+            "account_name": name[:255],
+            "opportunity_name": str(create.get("opportunity_name", "")).strip()[:120],
+        }
+        if create.get("close_date"):
+            params["create"]["close_date"] = str(create["close_date"])
+    with transaction.atomic():
+        job = sync_job_enqueue(
+            tenant=meeting.tenant,
+            operation=OPERATION_HIGHLIGHTS_SEND,
+            local_object=meeting,
+            params=params,
+        )
+        SyncJob.objects.filter(pk=job.pk).update(requested_by=requested_by)
+    return job
+
+
+def activity_log(
+    *,
+    activity: Activity,
+    choices: dict[str, Any] | None = None,
+    requested_by: AbstractBaseUser | None = None,
+) -> SyncJob:
+    """Log an activity now. `choices` maps a participant's email to the record it is
+    ({"object": "Contact", "id": ...}) or to {"object": "create_lead", "company": ...};
+    each choice is remembered for that address."""
+    emails = {p.email for p in activity.participants.all() if p.email}
+    params: dict[str, Any] = {"requested": True, "choices": {}}
+    for email, choice in (choices or {}).items():
+        email = email.strip().lower()
+        if email not in emails:
+            raise InvalidInput(f"{email} did not take part in this activity.", field="choices")
+        if isinstance(choice, dict) and choice.get("object") == "create_lead":
+            params["choices"][email] = {
+                "object": "create_lead",
+                "company": str(choice.get("company", ""))[:255],
+            }
+        else:
+            params["choices"][email] = _record_choice(
+                choice or {}, allowed=("Contact", "Lead"), field="choices"
+            )
+    with transaction.atomic():
+        for email, choice in params["choices"].items():
+            if choice["object"] != "create_lead":
+                _match_choice_remember(activity.tenant, email, choice, requested_by)
+        job = sync_job_enqueue(
+            tenant=activity.tenant,
+            operation=OPERATION_ACTIVITY_SYNC,
+            local_object=activity,
+            params=params,
+        )
+    return job
+
+
+def _match_choice_remember(
+    tenant: Tenant, email: str, choice: dict[str, Any], user: AbstractBaseUser | None
+) -> None:
+    MatchChoice.objects.update_or_create(
+        tenant=tenant,
+        email=email,
+        defaults={
+            "salesforce_object": choice["object"],
+            "salesforce_id": choice["id"],
+            "chosen_by": user,
+        },
+    )
+
+
+def lead_create(*, activity: Activity, email: str, company: str = "") -> SyncJob:
+    """Create a Salesforce Lead from one of the activity's participants."""
+    email = email.strip().lower()
+    participant = activity.participants.filter(email=email).first()
+    if participant is None:
+        raise InvalidInput(f"{email} did not take part in this activity.", field="email")
+    if activity.tenant.is_internal_email(email):
+        raise InvalidInput(f"{email} is an internal user, not a prospect.", field="email")
+    with transaction.atomic():
+        return sync_job_enqueue(
+            tenant=activity.tenant,
+            operation=OPERATION_LEAD_CREATE,
+            local_object=participant,
+            params={"company": company.strip()[:255]},
+        )
+
+
+def sync_job_resolve(
+    *,
+    job: SyncJob,
+    choice: dict[str, Any] | None = None,
+    choices: dict[str, Any] | None = None,
+    resolved_by: AbstractBaseUser | None = None,
+) -> SyncJob:
+    """A person answers a job waiting for review: the record auto-sync or a booking links
+    to (`choice`), or for an activity which record each address is (`choices`). The job
+    then runs again with the answer."""
+    with transaction.atomic():
+        job = SyncJob.objects.select_for_update().get(pk=job.pk)
+        if job.state != SyncJob.State.NEEDS_REVIEW:
+            raise Conflict(
+                f"This job is {job.get_state_display().lower()}, not waiting for a review."
+            )
+        params = dict(job.params)
+        if job.operation == OPERATION_ACTIVITY_SYNC:
+            if not choices:
+                raise InvalidInput("Say which record each address is.", field="choices")
+            picked = {}
+            for email, value in choices.items():
+                email = email.strip().lower()
+                if isinstance(value, dict) and value.get("object") == "create_lead":
+                    picked[email] = {
+                        "object": "create_lead",
+                        "company": str(value.get("company", ""))[:255],
+                    }
+                    continue
+                picked[email] = _record_choice(
+                    value or {}, allowed=("Contact", "Lead"), field="choices"
+                )
+                _match_choice_remember(job.tenant, email, picked[email], resolved_by)
+            params["choices"] = {**params.get("choices", {}), **picked}
+            params["requested"] = True
+        else:
+            if not choice:
+                raise InvalidInput("Choose the record to link to.", field="choice")
+            allowed = (
+                ("Contact", "Lead")
+                if job.operation == OPERATION_BOOKING_SYNC
+                else ("Account", "Opportunity", "Lead", "Contact")
+            )
+            params["target"] = _record_choice(choice, allowed=allowed, field="choice")
+            known = {c.get("id") for c in job.candidates}
+            if params["target"]["id"] not in known and not params["target"]["name"]:
+                # A record found by search rather than offered: keep what the person
+                # said so the log shows it.
+                params["target"]["name"] = params["target"]["id"]
+            for candidate in job.candidates:
+                if candidate.get("id") == params["target"]["id"]:
+                    params["target"]["name"] = candidate.get("name", "")
+        job.params = params
+        job.state = SyncJob.State.PENDING
+        job.reason = "Resolved by a person; syncing with their choice."
+        job.next_attempt_at = None
+        job.attempt_count = 0
+        job.save(
+            update_fields=[
+                "params",
+                "state",
+                "reason",
+                "next_attempt_at",
+                "attempt_count",
+                "updated_at",
+            ]
+        )
+        logger.info("sync job %s resolved with %s", job.pk, params.get("target") or choices)
+        transaction.on_commit(lambda: sync_job_dispatch(job_id=job.pk))
+    return job
+
+
+def sync_job_retry(*, job: SyncJob) -> SyncJob:
+    """Run a failed job again (after the cause was fixed in Salesforce)."""
+    with transaction.atomic():
+        job = SyncJob.objects.select_for_update().get(pk=job.pk)
+        if job.state != SyncJob.State.FAILED:
+            raise Conflict(
+                f"Only failed jobs are retried by hand; this one is "
+                f"{job.get_state_display().lower()}."
+            )
+        job.state = SyncJob.State.PENDING
+        job.reason = "Retried by hand."
+        job.attempt_count = 0
+        job.next_attempt_at = None
+        job.finished_at = None
+        job.save(
+            update_fields=[
+                "state",
+                "reason",
+                "attempt_count",
+                "next_attempt_at",
+                "finished_at",
+                "updated_at",
+            ]
+        )
+        transaction.on_commit(lambda: sync_job_dispatch(job_id=job.pk))
+    return job

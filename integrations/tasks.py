@@ -7,3 +7,7 @@ from integrations import services
 
 def sync_job_run(job_id: int) -> None:
     services.sync_job_run(job_id=job_id)
+
+
+def sync_jobs_sweep() -> dict[str, int]:
+    return services.sync_jobs_sweep()

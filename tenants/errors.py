@@ -33,3 +33,10 @@ class Conflict(DomainError):
 class Unauthorized(DomainError):
     status_code = 401
     code = "unauthorized"
+
+
+class Unavailable(DomainError):
+    """Something we depend on (Salesforce) cannot answer now; trying later may work."""
+
+    status_code = 503
+    code = "unavailable"

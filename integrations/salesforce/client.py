@@ -1,11 +1,23 @@
-"""The one place that talks HTTP to Salesforce."""
+"""The one place that talks HTTP to Salesforce, and the only module that imports
+simple-salesforce's client."""
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import requests
 from django.conf import settings
+from simple_salesforce import Salesforce, format_soql
+from simple_salesforce.exceptions import SalesforceExpiredSession
+
+from integrations.salesforce.errors import error_from_body, error_from_exception
+
+T = TypeVar("T")
+
+__all__ = ["SalesforceClient", "format_soql", "salesforce_http_session", "salesforce_userinfo"]
 
 
 def salesforce_http_session() -> requests.Session:
@@ -29,3 +41,134 @@ def salesforce_userinfo(*, instance_url: str, access_token: str) -> dict[str, An
     )
     response.raise_for_status()
     return response.json()
+
+
+class _TimeoutSession(requests.Session):
+    """simple-salesforce passes no timeout; every request here gets the configured one,
+    so a silent Salesforce never holds a worker past django-q2's task timeout."""
+
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> Any:
+        kwargs.setdefault("timeout", settings.SALESFORCE_HTTP_TIMEOUT)
+        return super().request(method, url, *args, **kwargs)
+
+
+def _session_with_timeout() -> requests.Session:
+    base = salesforce_http_session()
+    session = _TimeoutSession()
+    session.verify = base.verify
+    session.trust_env = base.trust_env
+    return session
+
+
+@dataclass
+class ApiUsage:
+    used: int = 0
+    limit: int = 0
+
+
+class SalesforceClient:
+    """simple-salesforce for one tenant's connection.
+
+    Counts every REST call it makes (one HTTP request to /services/data is one API call;
+    a Composite or Collection request is one call however many records it carries) and
+    keeps the org's daily usage from `Sforce-Limit-Info`. On INVALID_SESSION_ID it
+    refreshes the access token once per failure through `refresh`, which stores the new
+    token; when that fails the error is re-raised as `reauth`.
+    """
+
+    def __init__(
+        self,
+        *,
+        instance_url: str,
+        access_token: str,
+        api_version: str,
+        refresh: Callable[[], str] | None = None,
+    ) -> None:
+        self.instance_url = instance_url.rstrip("/")
+        self.api_version = api_version
+        self.api_calls = 0
+        self.usage = ApiUsage()
+        self._refresh = refresh
+        self._session = _session_with_timeout()
+        self._session.hooks["response"].append(self._count)
+        self._sf = self._build(access_token)
+
+    def _build(self, access_token: str) -> Salesforce:
+        return Salesforce(
+            instance_url=self.instance_url,
+            session_id=access_token,
+            version=self.api_version,
+            session=self._session,
+        )
+
+    def _count(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        if "/services/data/" in response.url:
+            self.api_calls += 1
+            info = response.headers.get("Sforce-Limit-Info", "")
+            match = re.search(r"api-usage=(\d+)/(\d+)", info)
+            if match:
+                self.usage = ApiUsage(int(match.group(1)), int(match.group(2)))
+
+    def _call(self, fn: Callable[[Salesforce], T]) -> T:
+        try:
+            return fn(self._sf)
+        except SalesforceExpiredSession as exc:
+            if self._refresh is None:
+                raise error_from_exception(exc) from exc
+            # One refresh per failure: if the fresh token is refused as well, the
+            # second error goes up to the caller.
+            self._sf = self._build(self._refresh())
+            try:
+                return fn(self._sf)
+            except Exception as again:
+                raise error_from_exception(again) from again
+        except Exception as exc:
+            raise error_from_exception(exc) from exc
+
+    @property
+    def base_path(self) -> str:
+        return f"/services/data/v{self.api_version}"
+
+    def query_all(self, soql: str) -> list[dict[str, Any]]:
+        return self._call(lambda sf: sf.query_all(soql))["records"]
+
+    def query_more(self, next_records_url: str) -> dict[str, Any]:
+        return self._call(lambda sf: sf.query_more(next_records_url, identifier_is_url=True))
+
+    def composite(
+        self, subrequests: list[dict[str, Any]], *, all_or_none: bool
+    ) -> list[dict[str, Any]]:
+        """POST /composite; returns each subrequest's {body, httpStatusCode, referenceId}.
+        With allOrNone, a failed subrequest raises its own error (not the
+        PROCESSING_HALTED the others carry)."""
+        body = {"allOrNone": all_or_none, "compositeRequest": subrequests}
+        answer = self._call(lambda sf: sf.restful("composite", method="POST", json=body))
+        results = answer["compositeResponse"]
+        if all_or_none:
+            failures = [r for r in results if r["httpStatusCode"] >= 300]
+            real = [
+                r
+                for r in failures
+                if not (
+                    isinstance(r["body"], list)
+                    and r["body"]
+                    and r["body"][0].get("errorCode") == "PROCESSING_HALTED"
+                )
+            ]
+            if failures:
+                first = (real or failures)[0]
+                raise error_from_body(first["body"], first["httpStatusCode"])
+        return results
+
+    def collection(
+        self, method: str, records: list[dict[str, Any]], *, all_or_none: bool
+    ) -> list[dict[str, Any]]:
+        """sObject Collections create (POST) or update (PATCH), up to 200 records."""
+        body = {"allOrNone": all_or_none, "records": records}
+        return self._call(lambda sf: sf.restful("composite/sobjects", method=method, json=body))
+
+    def collection_delete(self, ids: list[str], *, all_or_none: bool) -> list[dict[str, Any]]:
+        params = {"ids": ",".join(ids), "allOrNone": str(all_or_none).lower()}
+        return self._call(
+            lambda sf: sf.restful("composite/sobjects", method="DELETE", params=params)
+        )

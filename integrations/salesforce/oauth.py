@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
+import requests
 from django.conf import settings
 
 from integrations.salesforce.client import salesforce_http_session
@@ -17,6 +18,10 @@ from integrations.salesforce.client import salesforce_http_session
 
 class OAuthError(Exception):
     """Salesforce refused the authorisation; the message says why, for the admin."""
+
+
+class OAuthUnavailable(Exception):
+    """Salesforce's token endpoint could not be reached; trying later may work."""
 
 
 @dataclass(frozen=True)
@@ -101,4 +106,36 @@ def oauth_token_revoke(*, instance_url: str, token: str) -> None:
         f"{instance_url.rstrip('/')}/services/oauth2/revoke",
         data={"token": token},
         timeout=settings.SALESFORCE_HTTP_TIMEOUT,
+    )
+
+
+def oauth_token_refresh(*, refresh_token: str) -> TokenResponse:
+    """A new access token for a refresh token; OAuthError when Salesforce refuses it
+    (revoked, expired, or the Connected App changed)."""
+    try:
+        response = salesforce_http_session().post(
+            f"{settings.SALESFORCE_LOGIN_URL.rstrip('/')}/services/oauth2/token",
+            data={
+                "grant_type": "refresh_token",
+                "refresh_token": refresh_token,
+                "client_id": settings.SALESFORCE_CLIENT_ID,
+                "client_secret": settings.SALESFORCE_CLIENT_SECRET,
+            },
+            timeout=settings.SALESFORCE_HTTP_TIMEOUT,
+        )
+    except requests.RequestException as exc:
+        raise OAuthUnavailable(f"Salesforce's token endpoint did not answer: {exc}") from exc
+    body = response.json() if response.content else {}
+    if response.status_code >= 500:
+        raise OAuthUnavailable(f"Salesforce's token endpoint answered {response.status_code}.")
+    if response.status_code != 200:
+        why = body.get("error_description") or body.get("error") or response.status_code
+        raise OAuthError(f"Salesforce refused to refresh the session: {why}")
+    if not _signature_valid(body):
+        raise OAuthError("Salesforce's answer carried a signature that does not match.")
+    return TokenResponse(
+        access_token=body["access_token"],
+        refresh_token=body.get("refresh_token", refresh_token),
+        instance_url=body["instance_url"],
+        identity_url=body["id"],
     )

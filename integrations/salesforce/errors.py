@@ -1,0 +1,96 @@
+"""One classification of what Salesforce answers into what the sync does next.
+
+- retry: the same request may work later (timeouts, 5xx, a locked row, the API limit);
+- reauth: the session expired and could not be refreshed; a person must reconnect;
+- deleted: the record we mapped is gone from Salesforce; it is re-created once;
+- permanent: the request itself is refused (validation, access, duplicates, a bad
+  field); retrying changes nothing, so the job fails with Salesforce's message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import requests
+
+Kind = Literal["retry", "reauth", "deleted", "permanent"]
+
+RETRYABLE_CODES = frozenset(
+    {
+        "UNABLE_TO_LOCK_ROW",
+        "REQUEST_LIMIT_EXCEEDED",
+        "SERVER_UNAVAILABLE",
+        "REQUEST_RUNNING_TOO_LONG",
+        "QUERY_TIMEOUT",
+        "UNKNOWN_EXCEPTION",
+        "TXN_SECURITY_METERING_ERROR",
+    }
+)
+REAUTH_CODES = frozenset({"INVALID_SESSION_ID", "INVALID_AUTH_HEADER"})
+DELETED_CODES = frozenset({"ENTITY_IS_DELETED", "NOT_FOUND"})
+
+
+@dataclass
+class SalesforceError(Exception):
+    """What went wrong, in Salesforce's words, and what to do about it."""
+
+    kind: Kind
+    code: str
+    message: str
+    status: int | None = None
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message}" if self.code else self.message
+
+    @property
+    def retryable(self) -> bool:
+        return self.kind == "retry"
+
+
+def classify(*, code: str, status: int | None) -> Kind:
+    if code in REAUTH_CODES:
+        return "reauth"
+    if code in RETRYABLE_CODES:
+        return "retry"
+    if code in DELETED_CODES:
+        return "deleted"
+    if status is not None and status >= 500:
+        return "retry"
+    return "permanent"
+
+
+def error_from_body(body: Any, status: int | None) -> SalesforceError:
+    """Salesforce's error bodies are a list of {errorCode, message, fields}; a composite
+    subrequest's body has the same shape."""
+    first: dict[str, Any] = {}
+    if isinstance(body, list) and body and isinstance(body[0], dict):
+        first = body[0]
+    elif isinstance(body, dict):
+        first = body
+    code = str(first.get("errorCode") or first.get("statusCode") or "")
+    message = str(first.get("message") or body or "")
+    fields = first.get("fields") or []
+    if fields:
+        message = f"{message} (fields: {', '.join(map(str, fields))})"
+    if not code and status is not None:
+        code = f"HTTP_{status}"
+    return SalesforceError(classify(code=code, status=status), code, message, status)
+
+
+def error_from_exception(exc: BaseException) -> SalesforceError:
+    """simple-salesforce and requests exceptions, turned into one classified error."""
+    if isinstance(exc, SalesforceError):
+        return exc
+    # simple-salesforce's exceptions carry the parsed body and the HTTP status.
+    if hasattr(exc, "content") and hasattr(exc, "status") and hasattr(exc, "resource_name"):
+        return error_from_body(exc.content, exc.status)
+    if isinstance(exc, requests.Timeout):
+        return SalesforceError("retry", "TIMEOUT", "Salesforce did not answer in time.")
+    if isinstance(exc, requests.ConnectionError):
+        return SalesforceError(
+            "retry", "CONNECTION_ERROR", "The connection to Salesforce was lost."
+        )
+    if isinstance(exc, requests.RequestException):
+        return SalesforceError("retry", "HTTP_ERROR", f"{type(exc).__name__}: {exc}")
+    raise exc

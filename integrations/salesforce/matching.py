@@ -1,0 +1,293 @@
+"""Matching rules (SPEC 3, 3.1, 3.2, 3.5, 3.6) as pure functions over plain data: what
+Salesforce knows about a set of email addresses (`Directory`, filled by one batched
+round of lookups) in, a decision out. Nothing here talks to Salesforce or the database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+
+@dataclass(frozen=True)
+class Person:
+    """A Contact or an unconverted Lead found by email."""
+
+    sobject: Literal["Contact", "Lead"]
+    id: str
+    email: str
+    name: str = ""
+    account_id: str = ""
+    account_name: str = ""
+    owner_id: str = ""
+    company: str = ""
+
+
+@dataclass(frozen=True)
+class Opportunity:
+    id: str
+    name: str
+    account_id: str
+    is_closed: bool
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A record a person may choose, as shown to them."""
+
+    sobject: str
+    id: str
+    name: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"object": self.sobject, "id": self.id, "name": self.name}
+
+
+@dataclass
+class Directory:
+    """What one round of lookups found, keyed by lower-cased email."""
+
+    contacts: dict[str, list[Person]] = field(default_factory=dict)
+    leads: dict[str, list[Person]] = field(default_factory=dict)
+    users: dict[str, str] = field(default_factory=dict)
+    user_emails: dict[str, str] = field(default_factory=dict)  # User Id -> email
+    opportunities: dict[str, list[Opportunity]] = field(default_factory=dict)  # by Contact Id
+
+    def contacts_of(self, emails: Iterable[str]) -> list[Person]:
+        return _unique(p for e in emails for p in self.contacts.get(e.lower(), []))
+
+    def leads_of(self, emails: Iterable[str]) -> list[Person]:
+        return _unique(p for e in emails for p in self.leads.get(e.lower(), []))
+
+    def people_of(self, email: str) -> list[Person]:
+        return self.contacts.get(email.lower(), []) + self.leads.get(email.lower(), [])
+
+
+def _unique(items: Iterable[Any]) -> list[Any]:
+    return list(dict.fromkeys(items))
+
+
+def external_emails(emails: Iterable[str], internal_domains: Sequence[str]) -> list[str]:
+    """Addresses outside the tenant's domains (a subdomain of one counts as inside),
+    normalised, in a stable order, each once."""
+    domains = [d.lower().lstrip("@") for d in internal_domains]
+    out = []
+    for raw in emails:
+        email = (raw or "").strip().lower()
+        if "@" not in email:
+            continue
+        host = email.rsplit("@", 1)[1]
+        if any(host == d or host.endswith("." + d) for d in domains):
+            continue
+        out.append(email)
+    return sorted(dict.fromkeys(out))
+
+
+# --- Manual highlight sync (SPEC 3.1) --------------------------------------------------
+
+Situation = Literal["match", "no_organisation", "several", "no_match"]
+
+
+@dataclass
+class ManualMatch:
+    """Which of the four situations applies, what to offer, and who matched."""
+
+    situation: Situation
+    offer: Candidate | None
+    candidates: list[Candidate]
+    contacts: list[Person]
+    unmatched_emails: list[str]
+
+
+def organisations_of(
+    directory: Directory, contacts: Sequence[Person]
+) -> tuple[list[Candidate], list[Candidate]]:
+    """The Opportunities (open ones first) and Accounts the Contacts belong to."""
+    opps: dict[str, Opportunity] = {}
+    for contact in contacts:
+        for opp in directory.opportunities.get(contact.id, []):
+            opps.setdefault(opp.id, opp)
+    ordered = sorted(opps.values(), key=lambda o: (o.is_closed, o.name, o.id))
+    opportunities = [Candidate("Opportunity", o.id, o.name) for o in ordered]
+    accounts = _unique(
+        Candidate("Account", c.account_id, c.account_name) for c in contacts if c.account_id
+    )
+    return opportunities, accounts
+
+
+def manual_match(directory: Directory, emails: Sequence[str]) -> ManualMatch:
+    """Decide the situation of SPEC 3.1 for a meeting's external attendees.
+
+    1. No attendee is a Contact: situation 4, "no_match" (create from scratch).
+    2. Contacts match but belong to no Account or Opportunity: situation 2,
+       "no_organisation" (create an Account, link the Contacts to it).
+    3. Everything they belong to is one Account with at most one open Opportunity:
+       situation 1, "match"; the open Opportunity is offered if there is one, else
+       the Account, and the others stay as candidates to pick instead.
+    4. Otherwise situation 3, "several": the member picks.
+    """
+    contacts = directory.contacts_of(emails)
+    matched = {c.email for c in contacts}
+    unmatched = [e for e in emails if e.lower() not in matched]
+    if not contacts:
+        return ManualMatch("no_match", None, [], [], unmatched)
+    opportunities, accounts = organisations_of(directory, contacts)
+    if not opportunities and not accounts:
+        return ManualMatch("no_organisation", None, [], contacts, unmatched)
+    open_ids = {
+        o.id for c in contacts for o in directory.opportunities.get(c.id, []) if not o.is_closed
+    }
+    open_opps = [o for o in opportunities if o.id in open_ids]
+    account_ids = {a.id for a in accounts} | {
+        o.account_id
+        for c in contacts
+        for o in directory.opportunities.get(c.id, [])
+        if o.account_id
+    }
+    candidates = opportunities + accounts
+    if len(account_ids) <= 1 and len(open_opps) <= 1:
+        offer = open_opps[0] if open_opps else (accounts[0] if accounts else opportunities[0])
+        return ManualMatch("match", offer, candidates, contacts, unmatched)
+    return ManualMatch("several", None, candidates, contacts, unmatched)
+
+
+# --- Auto-sync (SPEC 3.2) ----------------------------------------------------------------
+
+
+@dataclass
+class AutoMatch:
+    """The record auto-sync links to, or why it cannot pick one."""
+
+    target: Candidate | None
+    level: str  # the match-order level that decided, "" when nothing matched
+    candidates: list[Candidate]
+    contacts: list[Person]
+    leads: list[Person]
+
+    @property
+    def ambiguous(self) -> bool:
+        return self.target is None and bool(self.candidates)
+
+
+def auto_match(directory: Directory, emails: Sequence[str], order: Sequence[str]) -> AutoMatch:
+    """Walk the match order (default Account, Opportunity, Lead, Contact):
+
+    1. For each level, collect the distinct records the external attendees lead to:
+       Accounts of matched Contacts; their Opportunities (open ones only, when any is
+       open); unconverted Leads; the Contacts themselves.
+    2. The first level with exactly one record wins.
+    3. The first level with several records stops the walk: auto-sync never guesses,
+       the candidates go to a person.
+    4. No level matched: nothing to link to.
+    """
+    contacts = directory.contacts_of(emails)
+    leads = directory.leads_of(emails)
+    opportunities, accounts = organisations_of(directory, contacts)
+    open_ids = {
+        o.id for c in contacts for o in directory.opportunities.get(c.id, []) if not o.is_closed
+    }
+    open_opps = [o for o in opportunities if o.id in open_ids]
+    levels: dict[str, list[Candidate]] = {
+        "Account": accounts,
+        "Opportunity": open_opps or opportunities,
+        "Lead": [Candidate("Lead", p.id, p.name) for p in leads],
+        "Contact": [Candidate("Contact", p.id, p.name) for p in contacts],
+    }
+    for level in order:
+        found = levels.get(level, [])
+        if len(found) == 1:
+            return AutoMatch(found[0], level, found, contacts, leads)
+        if len(found) > 1:
+            return AutoMatch(None, level, found, contacts, leads)
+    return AutoMatch(None, "", [], contacts, leads)
+
+
+def event_people(
+    target: Candidate, contacts: Sequence[Person], leads: Sequence[Person]
+) -> tuple[str, list[str]]:
+    """Who an Event names: WhoId and the further Contacts to relate (SPEC 3.3).
+
+    A Lead target is the Who itself (a Lead cannot sit beside a WhatId). Otherwise the
+    Contacts of the target's Account come first, then the other matched Contacts; the
+    first is the Who, the rest become EventRelations.
+    """
+    if target.sobject in ("Lead", "Contact"):
+        return target.id, [c.id for c in contacts if c.id != target.id]
+    ordered = sorted(contacts, key=lambda c: c.account_id != target.id)
+    if not ordered:
+        return (
+            leads[0].id if leads and target.sobject not in ("Account", "Opportunity") else ""
+        ), []
+    return ordered[0].id, [c.id for c in ordered[1:]]
+
+
+# --- Activities (SPEC 3.5) -----------------------------------------------------------------
+
+
+@dataclass
+class ParticipantMatch:
+    email: str
+    people: list[Person]
+
+    @property
+    def ambiguous(self) -> bool:
+        return len(self.people) > 1
+
+
+def activity_people(
+    directory: Directory, emails: Sequence[str], choices: dict[str, dict[str, str]]
+) -> tuple[dict[str, Person], list[ParticipantMatch]]:
+    """For each external participant, the Contact or Lead its Task goes to.
+
+    An address with one match takes it; with several, a remembered or given choice
+    decides, else it waits for a person (returned as ambiguous); with none, it gets no
+    Task.
+    """
+    chosen: dict[str, Person] = {}
+    ambiguous: list[ParticipantMatch] = []
+    for email in emails:
+        people = directory.people_of(email)
+        choice = choices.get(email)
+        if choice:
+            picked = next((p for p in people if p.id == choice.get("id")), None)
+            if picked is None and choice.get("id"):
+                picked = Person(
+                    choice.get("object", "Contact"),
+                    choice["id"],
+                    email,  # type: ignore[arg-type]
+                    choice.get("name", ""),
+                )
+            if picked is not None:
+                chosen[email] = picked
+                continue
+        if len(people) == 1:
+            chosen[email] = people[0]
+        elif len(people) > 1:
+            ambiguous.append(ParticipantMatch(email, people))
+    return chosen, ambiguous
+
+
+def task_owner(
+    *,
+    person: Person,
+    logging_user_id: str,
+    installer_user_id: str,
+    participant_user_ids: Iterable[str],
+) -> tuple[str, bool]:
+    """The Task's OwnerId, and whether the Task must say who really logged it.
+
+    1. A Lead whose owner took part in the activity: that owner.
+    2. The logging user's own Salesforce User.
+    3. Otherwise the user who installed the integration.
+    Whenever the logging user has no Salesforce User, the description names the person
+    who logged it (seed 001: "a comment is added informing whom the task was created by").
+    """
+    needs_logged_by = not logging_user_id
+    if (
+        person.sobject == "Lead"
+        and person.owner_id
+        and person.owner_id in set(participant_user_ids)
+    ):
+        return person.owner_id, needs_logged_by
+    return (logging_user_id or installer_user_id), needs_logged_by

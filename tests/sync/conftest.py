@@ -1,0 +1,80 @@
+"""A tenant connected to a fresh emulator org over HTTPS, and helpers that act as the
+partner product does: through the API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from integrations import services
+from integrations.models import SalesforceConnection, SyncJob
+from salesforce_emulator.testing import EmulatorServer, OrgHandle
+from tests.conftest import Partner
+
+
+@pytest.fixture
+def sf(
+    settings: Any, salesforce_server: EmulatorServer, salesforce: OrgHandle, partner: Partner
+) -> OrgHandle:
+    """The partner's tenant, connected to `salesforce` (with a Connected App, so the
+    session can be refreshed), auto-sync on, links back to the portal."""
+    settings.SALESFORCE_CA_FILE = salesforce_server.ca_file
+    settings.SALESFORCE_LOGIN_URL = salesforce_server.base_url
+    settings.SALESFORCE_CLIENT_ID = f"portal-{salesforce.id}"
+    settings.SALESFORCE_CLIENT_SECRET = "connected-app-secret"
+    salesforce.add_connected_app(
+        settings.SALESFORCE_CLIENT_ID, "connected-app-secret", "http://testserver/cb/"
+    )
+    services.salesforce_connection_connect(
+        tenant=partner.tenant,
+        instance_url=salesforce.instance_url,
+        access_token=salesforce.access_token,
+        refresh_token=salesforce.refresh_token,
+    )
+    services.integration_settings_update(
+        tenant=partner.tenant, auto_sync=True, link_back_base_url="https://portal.acme.test"
+    )
+    return salesforce
+
+
+def connection_of(partner: Partner) -> SalesforceConnection:
+    return SalesforceConnection.objects.get(tenant=partner.tenant)
+
+
+def meeting_push(
+    partner: Partner,
+    external_id: str = "m-1",
+    *,
+    attendees: list[str] = ("ana@acme.test", "bob@initech.example"),  # type: ignore[assignment]
+    highlights: list[str] = ("Budget is approved", "Needs SSO"),  # type: ignore[assignment]
+    title: str = "Discovery with Initech",
+    processed: bool = True,
+) -> None:
+    client = partner.client
+    answer = client.post(
+        "/api/v1/meetings/",
+        {
+            "external_id": external_id,
+            "title": title,
+            "start": "2026-11-20T15:00:00Z",
+            "end": "2026-11-20T15:45:00Z",
+            "attendees": [{"email": e, "name": e.split("@")[0].title()} for e in attendees],
+        },
+        format="json",
+    )
+    assert answer.status_code in (200, 201), answer.json()
+    for index, text in enumerate(highlights):
+        answer = client.post(
+            f"/api/v1/meetings/{external_id}/highlights/",
+            {"external_id": f"h{index + 1}", "text": text, "offset_seconds": 60 * (index + 1)},
+            format="json",
+        )
+        assert answer.status_code in (200, 201), answer.json()
+    if processed:
+        answer = client.post(f"/api/v1/meetings/{external_id}/processed/")
+        assert answer.status_code in (200, 202), answer.json()
+
+
+def last_job(operation: str) -> SyncJob:
+    return SyncJob.objects.filter(operation=operation).order_by("-id").first()
