@@ -357,10 +357,14 @@ def _recreate(client: SalesforceClient, run: JobRun, results: dict[str, Any]) ->
     deletes_only = all(
         w.op == "delete" for w in run.writes if isinstance(results.get(w.key), SalesforceError)
     )
-    SyncMapping.objects.filter(tenant=run.tenant, salesforce_id__in=gone).delete()
-    logger.info("job %s: %s deleted in Salesforce; planning again", run.job.pk, sorted(gone))
+    mapped = SyncMapping.objects.filter(tenant=run.tenant, salesforce_id__in=gone)
+    logger.info("job %s: %s deleted in Salesforce", run.job.pk, sorted(gone))
     if deletes_only:
-        return  # what we meant to delete is already gone
+        mapped.update(state=SyncMapping.State.DELETED)  # already gone, as we meant
+        return
+    # Keep what the record was linked to; an empty Id tells the executor to create it
+    # again there.
+    mapped.update(salesforce_id="", pushed_version=0)
     run.recreated = True
     run.writes, run.mapping_writes, run.success, run.after_success = [], [], None, []
     executor = EXECUTORS[run.job.operation]

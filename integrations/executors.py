@@ -111,6 +111,10 @@ def note_writes(
 ) -> None:
     """Plan the create, update or delete of one Note for these highlights."""
     note_purpose, link_purpose = purposes
+    if mapping is not None and not mapping.salesforce_id:
+        # Deleted in Salesforce: create it again where it was.
+        target = Candidate(mapping.parent_object, mapping.parent_id, mapping.parent_name)
+        mapping = None
     if mapping is not None:
         if not highlights:
             run.writes.append(
@@ -242,6 +246,9 @@ def event_writes(
     fields: dict[str, Any] = payloads.event_fields(meeting_view(meeting))
     key = run.key("event")
     local = (ct(Meeting), meeting.pk)
+    if mapping is not None and not mapping.salesforce_id:
+        target = Candidate(mapping.parent_object, mapping.parent_id, mapping.parent_name)
+        mapping = None
     if mapping is not None:
         run.writes.append(
             Write(key, run.key(""), "update", "Event", fields, salesforce_id=mapping.salesforce_id)
@@ -459,16 +466,7 @@ class MeetingPropagate(Executor):
         mappings = run.state["mappings"]
         event = mappings.get((meeting.pk, MEETING_EVENT))
         if event is not None:
-            run.writes.append(
-                Write(
-                    run.key("event"),
-                    run.key(""),
-                    "update",
-                    "Event",
-                    payloads.event_fields(meeting_view(meeting)),
-                    salesforce_id=event.salesforce_id,
-                )
-            )
+            event_writes(run, meeting=meeting, target=None, contacts=[], leads=[], mapping=event)
         note_writes(
             run,
             name="shared",
@@ -830,7 +828,7 @@ class ActivityLog(Executor):
                     fields["CallType"] = activity.direction.capitalize()
             mapping = run.state["maps"].get((participant.pk, ACTIVITY_TASK))
             key = run.key(f"task{participant.pk}")
-            if mapping is not None:
+            if mapping is not None and mapping.salesforce_id:
                 if mapping.pushed_version >= activity.version:
                     continue
                 fields.pop("WhoId")
@@ -957,6 +955,8 @@ class BookingLog(Executor):
         if booking is None:
             return run.done(State.SKIPPED, "The booking no longer exists.")
         mapping = mappings_for(run, Booking, [booking.pk]).get((booking.pk, BOOKING_TASK))
+        if mapping is not None and not mapping.salesforce_id:
+            mapping = None  # deleted in Salesforce: logged again from scratch
         run.state = {"booking": booking, "mapping": mapping}
         if mapping is not None:
             return  # updates need no lookup

@@ -9,6 +9,7 @@ import pytest
 
 from integrations import services
 from integrations.models import SalesforceConnection, SyncJob
+from salesforce_emulator.store import WriteContext
 from salesforce_emulator.testing import EmulatorServer, OrgHandle
 from tests.conftest import Partner
 
@@ -78,3 +79,21 @@ def meeting_push(
 
 def last_job(operation: str) -> SyncJob:
     return SyncJob.objects.filter(operation=operation).order_by("-id").first()
+
+
+class SalesforceUser:
+    """Someone working in Salesforce itself (not through the portal)."""
+
+    def __init__(self, org: OrgHandle) -> None:
+        self._org = org
+        self._ctx = WriteContext(user_id=org.admin_user_id, trusted=True)
+
+    def update(self, sobject: str, record_id: str, fields: dict[str, Any]) -> None:
+        self._org.org.update(sobject, record_id, fields, self._ctx)
+
+    def delete(self, sobject: str, record_id: str) -> None:
+        self._org.org.delete(sobject, record_id, self._ctx)
+
+
+def as_salesforce_user(org: OrgHandle) -> SalesforceUser:
+    return SalesforceUser(org)
