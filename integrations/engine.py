@@ -232,13 +232,12 @@ def sync_jobs_run(*, job_id: int) -> None:
     if not jobs:
         logger.info("sync job %s not claimed: already taken, not due, or its object busy", job_id)
         return
-    try:
-        _tenant_run(jobs[0].tenant, jobs)
-    finally:
+    if _tenant_run(jobs[0].tenant, jobs):
         _dispatch_waiting(jobs)
 
 
-def _tenant_run(tenant: Tenant, jobs: list[SyncJob]) -> None:
+def _tenant_run(tenant: Tenant, jobs: list[SyncJob]) -> bool:
+    """Run the batch; False when it could not run at all and went back to wait."""
     connection = SalesforceConnection.objects.filter(tenant=tenant).first()
     settings_row, _ = IntegrationSettings.objects.get_or_create(tenant=tenant)
     now = timezone.now()
@@ -246,7 +245,7 @@ def _tenant_run(tenant: Tenant, jobs: list[SyncJob]) -> None:
         status = connection.get_status_display().lower() if connection else "not connected"
         for job in jobs:
             _release(job, f"Waiting: Salesforce is {status} for this tenant.", None)
-        return
+        return False
     if connection.paused_until and connection.paused_until > now:
         for job in jobs:
             _release(
@@ -255,7 +254,7 @@ def _tenant_run(tenant: Tenant, jobs: list[SyncJob]) -> None:
                 f"{connection.paused_until:%Y-%m-%d %H:%M} UTC.",
                 connection.paused_until,
             )
-        return
+        return False
     started = time.perf_counter()
     started_at = timezone.now()
     client = connection_client(connection)
@@ -275,6 +274,7 @@ def _tenant_run(tenant: Tenant, jobs: list[SyncJob]) -> None:
         _job_finish(
             run, started_at=started_at, api_calls=calls, duration_ms=duration_ms, batch=len(runs)
         )
+    return True
 
 
 def _runs_execute(client: SalesforceClient, runs: list[JobRun]) -> None:
@@ -653,9 +653,11 @@ def _release(job: SyncJob, reason: str, until: datetime | None) -> None:
 def _dispatch_waiting(jobs: list[SyncJob]) -> None:
     """Jobs that could not start while these held their objects start now."""
     keys = {j.lock_key for j in jobs if j.lock_key}
-    waiting = SyncJob.objects.filter(
-        lock_key__in=keys, state=State.PENDING, next_attempt_at__isnull=True
-    ).values_list("pk", flat=True)
+    waiting = (
+        SyncJob.objects.filter(lock_key__in=keys, state=State.PENDING, next_attempt_at__isnull=True)
+        .exclude(pk__in=[j.pk for j in jobs])
+        .values_list("pk", flat=True)
+    )
     for job_id in list(waiting):
         job_dispatch(job_id)
 

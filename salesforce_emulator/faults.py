@@ -38,6 +38,8 @@ class FaultRule:
     error_code: str = "UNABLE_TO_LOCK_ROW"
     status: int = 400
     message: str | None = None
+    # Matching requests to let through untouched before the rule applies.
+    skip: int = 0
 
     def matches(self, method: str, path: str) -> bool:
         if self.method and self.method.upper() != method.upper():
@@ -59,22 +61,25 @@ class Faults:
 
     def fail_next(self, n: int = 1, method: str | None = None, path: str | None = None,
                   error_code: str = "UNABLE_TO_LOCK_ROW", status: int | None = None,
-                  message: str | None = None) -> None:
-        """The next ``n`` matching requests answer this error without doing anything.
+                  message: str | None = None, after: int = 0) -> None:
+        """The next ``n`` matching requests answer this error without doing anything
+        (after letting ``after`` matching requests through).
 
         Without ``status``, the error code's own status is used (see ``DEFAULT_STATUS``)."""
         if status is None:
             status = DEFAULT_STATUS.get(error_code, 400)
         with self._lock:
             self._rules.append(FaultRule("fail", n, method, re.compile(path) if path else None,
-                                         error_code, status, message))
+                                         error_code, status, message, skip=after))
 
     def drop_after_commit(self, n: int = 1, method: str | None = None,
-                          path: str | None = None) -> None:
-        """The next ``n`` matching requests are applied, then the connection is closed
-        without an answer: the case where a client cannot know whether it wrote."""
+                          path: str | None = None, after: int = 0) -> None:
+        """The next ``n`` matching requests (after ``after`` let through) are applied,
+        then the connection is closed without an answer: the case where a client cannot
+        know whether it wrote."""
         with self._lock:
-            self._rules.append(FaultRule("drop", n, method, re.compile(path) if path else None))
+            self._rules.append(FaultRule("drop", n, method, re.compile(path) if path else None,
+                                         skip=after))
 
     def latency(self, ms: float) -> None:
         self.latency_ms = float(ms)
@@ -88,6 +93,9 @@ class Faults:
         with self._lock:
             for rule in self._rules:
                 if rule.kind == kind and rule.remaining > 0 and rule.matches(method, path):
+                    if rule.skip > 0:
+                        rule.skip -= 1
+                        return None
                     rule.remaining -= 1
                     if rule.remaining == 0:
                         self._rules.remove(rule)

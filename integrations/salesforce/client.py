@@ -13,7 +13,7 @@ from django.conf import settings
 from simple_salesforce import Salesforce, format_soql
 from simple_salesforce.exceptions import SalesforceExpiredSession
 
-from integrations.salesforce.errors import error_from_body, error_from_exception
+from integrations.salesforce.errors import SalesforceError, error_from_body, error_from_exception
 
 T = TypeVar("T")
 
@@ -120,8 +120,12 @@ class SalesforceClient:
             self._sf = self._build(self._refresh())
             try:
                 return fn(self._sf)
+            except SalesforceError:
+                raise
             except Exception as again:
                 raise error_from_exception(again) from again
+        except SalesforceError:
+            raise
         except Exception as exc:
             raise error_from_exception(exc) from exc
 
