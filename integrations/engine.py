@@ -339,9 +339,22 @@ def _writes_send(client: SalesforceClient, runs: list[JobRun]) -> None:
         errors = [v for v in mine.values() if isinstance(v, SalesforceError)]
         if not errors:
             continue
-        error = next((e for e in errors if e.kind != "deleted"), errors[0])
+        causes = [e for e in errors if not e.halted] or errors
+        error = next((e for e in causes if e.kind != "deleted"), causes[0])
+        failed_writes = {w.key: w for w in run.writes}
+        refused = [
+            failed_writes[k]
+            for k, v in mine.items()
+            if isinstance(v, SalesforceError) and not v.halted
+        ]
         if error.kind == "deleted" and not run.recreated:
             _recreate(client, run, mine)
+        elif (
+            error.code == "FIELD_INTEGRITY_EXCEPTION"
+            and any(w.sobject == "EventRelation" for w in refused)
+            and not run.recreated
+        ):
+            _shared_activities_off(client, run)
         else:
             run.finish = _error_finish(run, error)
 
@@ -349,14 +362,15 @@ def _writes_send(client: SalesforceClient, runs: list[JobRun]) -> None:
 def _recreate(client: SalesforceClient, run: JobRun, results: dict[str, Any]) -> None:
     """A record we update was deleted in Salesforce: forget its mapping and plan the job
     again, once, so it is re-created rather than silently lost."""
-    gone = {
-        w.salesforce_id
+    refused = [
+        w
         for w in run.writes
-        if w.op != "create" and isinstance(results.get(w.key), SalesforceError)
-    }
-    deletes_only = all(
-        w.op == "delete" for w in run.writes if isinstance(results.get(w.key), SalesforceError)
-    )
+        if isinstance(results.get(w.key), SalesforceError)
+        and not results[w.key].halted
+        and results[w.key].kind == "deleted"
+    ]
+    gone = {w.salesforce_id for w in refused if w.op != "create"}
+    deletes_only = all(w.op == "delete" for w in refused)
     mapped = SyncMapping.objects.filter(tenant=run.tenant, salesforce_id__in=gone)
     logger.info("job %s: %s deleted in Salesforce", run.job.pk, sorted(gone))
     if deletes_only:
@@ -365,6 +379,25 @@ def _recreate(client: SalesforceClient, run: JobRun, results: dict[str, Any]) ->
     # Keep what the record was linked to; an empty Id tells the executor to create it
     # again there.
     mapped.update(salesforce_id="", pushed_version=0)
+    _replan(client, run, "A record deleted in Salesforce was re-created.")
+
+
+def _shared_activities_off(client: SalesforceClient, run: JobRun) -> None:
+    """The org refused an Event's further people: it does not have Shared Activities.
+    Remember it and write the Event with its one person."""
+    SalesforceConnection.objects.filter(pk=run.connection.pk).update(shared_activities=False)
+    run.connection.shared_activities = False
+    logger.info("tenant %s: Shared Activities is off in the org", run.tenant.slug)
+    _replan(
+        client,
+        run,
+        "The org does not relate several people to one Event (Shared Activities is off), "
+        "so the Event names one of them.",
+    )
+
+
+def _replan(client: SalesforceClient, run: JobRun, note: str) -> None:
+    """Read, look up, plan and write the job again, once, after a fixable refusal."""
     run.recreated = True
     run.writes, run.mapping_writes, run.success, run.after_success = [], [], None, []
     executor = EXECUTORS[run.job.operation]
@@ -376,10 +409,7 @@ def _recreate(client: SalesforceClient, run: JobRun, results: dict[str, Any]) ->
     if run.finish is None:
         _writes_send(client, [run])
         if run.finish is None and run.success:
-            run.success = Finish(
-                run.success.state,
-                run.success.reason + " A record deleted in Salesforce was re-created.",
-            )
+            run.success = Finish(run.success.state, f"{run.success.reason} {note}")
 
 
 def _mappings_record(run: JobRun, ids: dict[str, str]) -> None:

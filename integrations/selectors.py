@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
-from django.contrib.contenttypes.models import ContentType
-from django.db import models
-from django.db.models import QuerySet
+import functools
+import operator
+from collections.abc import Sequence
+from dataclasses import dataclass
 
-from integrations.models import IntegrationSettings, SalesforceConnection, SyncJob, SyncMapping
+from django.contrib.contenttypes.models import ContentType
+from django.contrib.contenttypes.prefetch import GenericPrefetch
+from django.db import models
+from django.db.models import Prefetch, Q, QuerySet
+
+from integrations.models import (
+    IntegrationSettings,
+    SalesforceConnection,
+    SyncAttempt,
+    SyncJob,
+    SyncMapping,
+)
+from meetings.models import Activity, ActivityParticipant, Attendee, Highlight, Meeting
+from scheduler.models import Booking
+from tenants.errors import NotFound
 from tenants.models import Tenant
 
 
@@ -28,11 +43,116 @@ def sync_mappings_for_object(
     ).order_by("purpose")
 
 
-def sync_job_list(*, tenant: Tenant, state: str | None = None) -> QuerySet[SyncJob]:
+def _local_objects() -> GenericPrefetch:
+    """Load the local object of each job or mapping, with what names it (a highlight's
+    meeting, a participant's activity), in one query per kind of object."""
+    return GenericPrefetch(
+        "local_object",
+        [
+            Meeting.objects.all(),
+            Highlight.objects.select_related("meeting"),
+            Attendee.objects.select_related("meeting"),
+            Activity.objects.all(),
+            ActivityParticipant.objects.select_related("activity"),
+            Booking.objects.all(),
+        ],
+    )
+
+
+def sync_job_list(
+    *, tenant: Tenant, state: str | None = None, operation: str | None = None
+) -> QuerySet[SyncJob]:
     jobs = SyncJob.objects.filter(tenant=tenant).select_related("content_type")
     if state:
         jobs = jobs.filter(state=state)
-    return jobs.order_by("-created_at", "-id")
+    if operation:
+        jobs = jobs.filter(operation=operation)
+    return jobs.prefetch_related(_local_objects()).order_by("-created_at", "-id")
+
+
+def sync_job_get(*, tenant: Tenant, job_id: int) -> SyncJob:
+    job = (
+        sync_job_list(tenant=tenant)
+        .prefetch_related(
+            Prefetch("attempts", queryset=SyncAttempt.objects.order_by("started_at", "id"))
+        )
+        .filter(pk=job_id)
+        .first()
+    )
+    if job is None:
+        raise NotFound(f"No sync job {job_id}.")
+    return job
+
+
+@dataclass
+class SyncState:
+    """Where some local objects stand in Salesforce: the records they are, and the
+    latest jobs about them."""
+
+    records: list[SyncMapping]
+    jobs: list[SyncJob]
+
+
+SYNC_STATE_JOBS = 20
+
+
+def _sync_state(*, tenant: Tenant, objects: Sequence[models.Model]) -> SyncState:
+    ids_by_type: dict[int, list[int]] = {}
+    for obj in objects:
+        content_type = ContentType.objects.get_for_model(obj)
+        ids_by_type.setdefault(content_type.pk, []).append(obj.pk)
+    of_objects = functools.reduce(
+        operator.or_,
+        (Q(content_type_id=ct_id, object_id__in=ids) for ct_id, ids in ids_by_type.items()),
+    )
+    records = (
+        SyncMapping.objects.filter(of_objects, tenant=tenant)
+        .select_related("content_type")
+        .prefetch_related(_local_objects())
+        .order_by("content_type_id", "object_id", "purpose")
+    )
+    jobs = sync_job_list(tenant=tenant).filter(of_objects)[:SYNC_STATE_JOBS]
+    return SyncState(records=list(records), jobs=list(jobs))
+
+
+def meeting_sync_state(*, tenant: Tenant, meeting: Meeting) -> SyncState:
+    """The meeting's records (Note, Event, created Account/Opportunity), those of its
+    attendees (Contacts, contact roles, event relations) and of its highlights (their
+    Notes), with the jobs about any of them."""
+    objects: list[models.Model] = [meeting]
+    objects += list(Attendee.objects.filter(meeting=meeting, meeting__tenant=tenant))
+    objects += list(Highlight.objects.filter(meeting=meeting, tenant=tenant))
+    return _sync_state(tenant=tenant, objects=objects)
+
+
+def highlight_sync_state(*, tenant: Tenant, highlight: Highlight) -> SyncState:
+    return _sync_state(tenant=tenant, objects=[highlight])
+
+
+def activity_sync_state(*, tenant: Tenant, activity: Activity) -> SyncState:
+    """The activity's Tasks and Leads are on its participants."""
+    objects: list[models.Model] = [activity]
+    objects += list(ActivityParticipant.objects.filter(activity=activity, activity__tenant=tenant))
+    return _sync_state(tenant=tenant, objects=objects)
+
+
+def booking_sync_state(*, tenant: Tenant, booking: Booking) -> SyncState:
+    return _sync_state(tenant=tenant, objects=[booking])
+
+
+def sync_object_ref(local_object: models.Model | None) -> str:
+    """How a partner names a job's or record's local object: external ids, and an
+    email for an attendee or participant ("m-1", "m-1/h2", "call-7/bob@x.example")."""
+    if isinstance(local_object, Highlight):
+        return f"{local_object.meeting.external_id}/{local_object.external_id}"
+    if isinstance(local_object, Attendee):
+        return f"{local_object.meeting.external_id}/{local_object.email}"
+    if isinstance(local_object, ActivityParticipant):
+        person = local_object.email or local_object.phone
+        return f"{local_object.activity.external_id}/{person}"
+    if isinstance(local_object, Meeting | Activity | Booking):
+        return local_object.external_id
+    return ""
 
 
 def salesforce_connection_for_tenant(*, tenant: Tenant) -> SalesforceConnection | None:

@@ -140,25 +140,17 @@ class SalesforceClient:
         return self._call(lambda sf: sf.query_more(next_records_url, identifier_is_url=True))
 
     def composite(
-        self, subrequests: list[dict[str, Any]], *, all_or_none: bool
+        self, subrequests: list[dict[str, Any]], *, all_or_none: bool, raise_errors: bool = True
     ) -> list[dict[str, Any]]:
         """POST /composite; returns each subrequest's {body, httpStatusCode, referenceId}.
-        With allOrNone, a failed subrequest raises its own error (not the
-        PROCESSING_HALTED the others carry)."""
+        With allOrNone and `raise_errors`, a failed subrequest raises its own error
+        (not the PROCESSING_HALTED the others carry)."""
         body = {"allOrNone": all_or_none, "compositeRequest": subrequests}
         answer = self._call(lambda sf: sf.restful("composite", method="POST", json=body))
         results = answer["compositeResponse"]
-        if all_or_none:
+        if all_or_none and raise_errors:
             failures = [r for r in results if r["httpStatusCode"] >= 300]
-            real = [
-                r
-                for r in failures
-                if not (
-                    isinstance(r["body"], list)
-                    and r["body"]
-                    and r["body"][0].get("errorCode") == "PROCESSING_HALTED"
-                )
-            ]
+            real = [r for r in failures if not composite_halted(r)]
             if failures:
                 first = (real or failures)[0]
                 raise error_from_body(first["body"], first["httpStatusCode"])
@@ -176,3 +168,9 @@ class SalesforceClient:
         return self._call(
             lambda sf: sf.restful("composite/sobjects", method="DELETE", params=params)
         )
+
+
+def composite_halted(result: dict[str, Any]) -> bool:
+    """A subrequest that did not run because another one of an allOrNone request failed."""
+    body = result.get("body")
+    return bool(isinstance(body, list) and body and body[0].get("errorCode") == "PROCESSING_HALTED")

@@ -39,6 +39,8 @@ class SalesforceError(Exception):
     code: str
     message: str
     status: int | None = None
+    # Not refused itself: another part of the same all-or-none request was.
+    halted: bool = False
 
     def __str__(self) -> str:
         return f"{self.code}: {self.message}" if self.code else self.message

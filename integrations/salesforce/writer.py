@@ -10,10 +10,10 @@ with allOrNone off so one bad record fails only its own job.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-from integrations.salesforce.client import SalesforceClient
+from integrations.salesforce.client import SalesforceClient, composite_halted
 from integrations.salesforce.errors import SalesforceError, error_from_body
 
 COMPOSITE_MAX_SUBREQUESTS = 25
@@ -72,15 +72,31 @@ def _composite(client: SalesforceClient, writes: list[Write]) -> dict[str, Resul
             sub = {"method": "DELETE", "url": f"{base}/{write.sobject}/{write.salesforce_id}"}
         subrequests.append({**sub, "referenceId": write.key})
     try:
-        answers = client.composite(subrequests, all_or_none=True)
+        answers = client.composite(subrequests, all_or_none=True, raise_errors=False)
     except SalesforceError as error:
         return {w.key: error for w in writes}
+    failed = [
+        error_from_body(a["body"], a["httpStatusCode"])
+        for a in answers
+        if a["httpStatusCode"] >= 300 and not composite_halted(a)
+    ]
     results: dict[str, Result] = {}
     for write, answer in zip(writes, answers, strict=True):
-        if write.op == "create":
+        if answer["httpStatusCode"] >= 300:
+            if composite_halted(answer):
+                cause = failed[0] if failed else error_from_body(answer["body"], None)
+                results[write.key] = replace(cause, halted=True)
+            else:
+                results[write.key] = error_from_body(answer["body"], answer["httpStatusCode"])
+        elif write.op == "create":
             results[write.key] = answer["body"]["id"]
         else:
             results[write.key] = write.salesforce_id
+    if failed:
+        # allOrNone: nothing of this request was kept, even what answered 2xx.
+        for write in writes:
+            if isinstance(results[write.key], str):
+                results[write.key] = replace(failed[0], halted=True)
     return results
 
 

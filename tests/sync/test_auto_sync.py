@@ -183,3 +183,39 @@ def test_auto_sync_off_leaves_salesforce_alone(partner: Partner, sf: OrgHandle) 
     assert last_job("meeting.processed").state == "skipped"
     assert sf.api_calls == before
     assert not SyncJob.objects.filter(state__in=["pending", "running"]).exists()
+
+
+def test_further_contacts_become_event_relations(partner: Partner, sf: OrgHandle) -> None:
+    account = sf.insert("Account", Name="Initech")
+    bob = sf.insert("Contact", LastName="Bob", Email="bob@initech.example", AccountId=account)
+    peter = sf.insert("Contact", LastName="Peter", Email="peter@initech.example", AccountId=account)
+
+    meeting_push(
+        partner, attendees=["ana@acme.test", "bob@initech.example", "peter@initech.example"]
+    )
+
+    event = sf.records("Event")[0]
+    related = {r["RelationId"] for r in sf.records("EventRelation") if r["EventId"] == event["Id"]}
+    assert event["WhoId"] == bob and {bob, peter} <= related
+
+
+def test_without_shared_activities_the_event_names_one_person(
+    partner: Partner, sf: OrgHandle
+) -> None:
+    sf.set_shared_activities(False)
+    account = sf.insert("Account", Name="Initech")
+    bob = sf.insert("Contact", LastName="Bob", Email="bob@initech.example", AccountId=account)
+    sf.insert("Contact", LastName="Peter", Email="peter@initech.example", AccountId=account)
+    attendees = ["ana@acme.test", "bob@initech.example", "peter@initech.example"]
+
+    meeting_push(partner, attendees=attendees)
+
+    job = last_job("meeting.processed")
+    assert job.state == "succeeded" and "Shared Activities is off" in job.reason
+    assert [e["WhoId"] for e in sf.records("Event")] == [bob]
+    assert len(sf.records("ContentNote")) == 1
+    # Remembered: the next meeting does not try again.
+    before = sf.api_calls
+    meeting_push(partner, "m-2", attendees=attendees)
+    assert last_job("meeting.processed").state == "succeeded"
+    assert sf.api_calls - before == 2

@@ -122,3 +122,16 @@ def test_a_note_deleted_in_salesforce_is_recreated_on_the_next_edit(
         for r in synced.records("ContentDocumentLink")
         if r["ContentDocumentId"] == synced.records("ContentNote")[0]["Id"]
     ] == [account]
+
+
+def test_a_retitle_after_the_note_was_deleted_recreates_only_the_note(
+    partner: Partner, synced: OrgHandle
+) -> None:
+    as_salesforce_user(synced).delete("ContentNote", synced.records("ContentNote")[0]["Id"])
+
+    partner.client.patch("/api/v1/meetings/m-1/", {"title": "Renamed"}, format="json")
+
+    assert last_job("meeting.sync").state == "succeeded"
+    events = synced.records("Event")
+    assert len(events) == 1 and events[0]["Subject"] == "Renamed"
+    assert "Renamed" in note_text(synced)
