@@ -726,7 +726,9 @@ def sync_jobs_sweep(*, now: datetime | None = None) -> dict[str, int]:
     due = list(
         SyncJob.objects.filter(state=State.PENDING)
         .filter(_due(now))
+        # Jobs waiting for a person to (re)connect Salesforce resume when they do.
         .exclude(tenant__salesforce_connection__status__in=["needs_reauth", "disconnected"])
+        .exclude(tenant__salesforce_connection__isnull=True)
         .order_by("id")
         .values_list("pk", "tenant_id")
     )
