@@ -1,16 +1,28 @@
 from __future__ import annotations
 
-from django.contrib import admin
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
 from django.contrib.contenttypes.admin import GenericTabularInline
 from django.db import models
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
 
+from integrations import services
 from integrations.models import (
     IntegrationSettings,
+    MatchChoice,
     SalesforceConnection,
     SyncAttempt,
     SyncJob,
     SyncMapping,
 )
+from tenants.errors import DomainError
 
 # URLs typed without a scheme are https (the default Django 6 adopts).
 HTTPS_URLS = {models.URLField: {"assume_scheme": "https"}}
@@ -67,13 +79,27 @@ class SyncAttemptInline(ReadOnlyInlineMixin, admin.TabularInline):
 @admin.register(SalesforceConnection)
 class SalesforceConnectionAdmin(admin.ModelAdmin):
     formfield_overrides = HTTPS_URLS
-    list_display = ["tenant", "status", "instance_url", "org_id", "installed_by", "connected_at"]
+    list_display = [
+        "tenant",
+        "status",
+        "instance_url",
+        "org_id",
+        "installed_by",
+        "connected_at",
+        "paused_until",
+    ]
     list_filter = ["status"]
     list_select_related = ["tenant", "installed_by"]
     search_fields = ["tenant__name", "org_id", "instance_url", "installer_salesforce_user_id"]
     # Tokens are never shown, not even encrypted.
     exclude = ["access_token", "refresh_token"]
     readonly_fields = ["connected_at", "updated_at"]
+    actions = ["resume_syncing"]
+
+    @admin.action(description="Resume syncing now (lift an API-limit pause, run waiting jobs)")
+    def resume_syncing(self, request: HttpRequest, queryset: QuerySet) -> None:
+        total = sum(services.sync_tenant_resume(tenant=c.tenant) for c in queryset)
+        self.message_user(request, f"{total} waiting job(s) handed to the workers.")
 
 
 @admin.register(IntegrationSettings)
@@ -111,6 +137,29 @@ class SyncMappingAdmin(admin.ModelAdmin):
     readonly_fields = [f.name for f in SyncMapping._meta.fields]
 
 
+class ResolveForm(forms.Form):
+    choice = forms.ChoiceField(
+        required=False, widget=forms.RadioSelect, label="One of the candidates"
+    )
+    salesforce_object = forms.ChoiceField(
+        required=False,
+        choices=[("", "-")] + [(o, o) for o in ("Account", "Opportunity", "Lead", "Contact")],
+        label="Or another record: object",
+    )
+    salesforce_id = forms.CharField(required=False, max_length=18, label="Salesforce Id")
+
+    def __init__(self, *args: Any, job: SyncJob, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["choice"].choices = [
+            (
+                f"{c.get('email', '')}|{c['object']}|{c['id']}",
+                f"{c.get('email', '') + ': ' if c.get('email') else ''}{c['object']} "
+                f"{c.get('name') or ''} ({c['id']})",
+            )
+            for c in job.candidates
+        ]
+
+
 @admin.register(SyncJob)
 class SyncJobAdmin(admin.ModelAdmin):
     list_display = [
@@ -127,6 +176,86 @@ class SyncJobAdmin(admin.ModelAdmin):
     list_filter = ["state", "operation", "tenant"]
     list_select_related = ["tenant", "content_type"]
     search_fields = ["=id", "reason", "tenant__name"]
-    readonly_fields = [f.name for f in SyncJob._meta.fields]
+    readonly_fields = [f.name for f in SyncJob._meta.fields] + ["resolve"]
     inlines = [SyncAttemptInline]
     date_hierarchy = "created_at"
+    actions = ["retry_failed", "run_now"]
+
+    @admin.display(description="Resolve")
+    def resolve(self, job: SyncJob) -> str:
+        if job.state != SyncJob.State.NEEDS_REVIEW:
+            return "-"
+        url = reverse("admin:integrations_syncjob_resolve", args=[job.pk])
+        return format_html('<a class="button" href="{}">Choose the record</a>', url)
+
+    @admin.action(description="Retry the selected failed jobs")
+    def retry_failed(self, request: HttpRequest, queryset: QuerySet[SyncJob]) -> None:
+        retried = 0
+        for job in queryset.filter(state=SyncJob.State.FAILED):
+            services.sync_job_retry(job=job)
+            retried += 1
+        skipped = queryset.count() - retried
+        self.message_user(
+            request,
+            f"{retried} job(s) queued again."
+            + (f" {skipped} not failed, left as they are." if skipped else ""),
+        )
+
+    @admin.action(description="Run the selected pending jobs now")
+    def run_now(self, request: HttpRequest, queryset: QuerySet[SyncJob]) -> None:
+        count = services.sync_jobs_run_now(jobs=list(queryset))
+        self.message_user(request, f"{count} pending job(s) handed to the workers.")
+
+    def get_urls(self) -> list:
+        resolve = path(
+            "<int:job_id>/resolve/",
+            self.admin_site.admin_view(self.resolve_view),
+            name="integrations_syncjob_resolve",
+        )
+        return [resolve, *super().get_urls()]
+
+    def resolve_view(self, request: HttpRequest, job_id: int) -> HttpResponse:
+        job = get_object_or_404(SyncJob, pk=job_id)
+        form = ResolveForm(request.POST or None, job=job)
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.sync_job_resolve_from_form(
+                    job=job,
+                    candidate=form.cleaned_data["choice"],
+                    salesforce_object=form.cleaned_data["salesforce_object"],
+                    salesforce_id=form.cleaned_data["salesforce_id"],
+                    resolved_by=request.user,
+                )
+            except DomainError as error:
+                self.message_user(request, error.message, messages.ERROR)
+            else:
+                self.message_user(request, f"Job {job.pk} resolved; it runs again now.")
+                return HttpResponseRedirect(
+                    reverse("admin:integrations_syncjob_change", args=[job.pk])
+                )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Resolve sync job {job.pk}",
+            "job": job,
+            "form": form,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/integrations/syncjob_resolve.html", context)
+
+
+@admin.register(MatchChoice)
+class MatchChoiceAdmin(admin.ModelAdmin):
+    """What people answered to "which record is this address?": ops may reassign it."""
+
+    list_display = [
+        "tenant",
+        "email",
+        "salesforce_object",
+        "salesforce_id",
+        "chosen_by",
+        "updated_at",
+    ]
+    list_filter = ["salesforce_object", "tenant"]
+    list_select_related = ["tenant", "chosen_by"]
+    search_fields = ["email", "salesforce_id"]
+    readonly_fields = ["updated_at"]

@@ -13,6 +13,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
+from integrations.engine import lock_key_for
 from integrations.models import (
     IntegrationSettings,
     SalesforceConnection,
@@ -210,6 +211,7 @@ class SyncJobFactory(factory.django.DjangoModelFactory):
     )
     object_id = factory.SelfAttribute("local_object.pk")
     operation = "highlight.sync"
+    lock_key = factory.LazyAttribute(lambda j: lock_key_for(j.local_object))
 
 
 class SyncAttemptFactory(factory.django.DjangoModelFactory):
