@@ -159,6 +159,34 @@ def note_writes(
                 salesforce_id=mapping.salesforce_id,
             )
         )
+        if not classic and not _linked(run, mapping, link_purpose):
+            # An earlier run made the note but not its link (a partial batch failure).
+            run.writes.append(
+                Write(
+                    run.key(name) + "_link",
+                    run.key(""),
+                    "create",
+                    "ContentDocumentLink",
+                    {
+                        "ContentDocumentId": mapping.salesforce_id,
+                        "LinkedEntityId": mapping.parent_id,
+                        "ShareType": "V",
+                    },
+                )
+            )
+            run.mapping_writes.append(
+                MappingWrite(
+                    run.key(name) + "_link",
+                    mapping.content_type_id,
+                    mapping.object_id,
+                    link_purpose,
+                    "ContentDocumentLink",
+                    version,
+                    mapping.parent_object,
+                    mapping.parent_id,
+                    mapping.parent_name,
+                )
+            )
         run.mapping_writes.append(
             MappingWrite(
                 run.key(name),
@@ -229,6 +257,16 @@ def note_writes(
             target.name,
         )
     )
+
+
+def _linked(run: JobRun, note: SyncMapping, link_purpose: str) -> bool:
+    return SyncMapping.objects.filter(
+        tenant=run.tenant,
+        content_type_id=note.content_type_id,
+        object_id=note.object_id,
+        purpose=link_purpose,
+        state=SyncMapping.State.SYNCED,
+    ).exists()
 
 
 def event_writes(

@@ -324,7 +324,14 @@ def activity_log(
     """Log an activity now. `choices` maps a participant's email to the record it is
     ({"object": "Contact", "id": ...}) or to {"object": "create_lead", "company": ...};
     each choice is remembered for that address."""
-    emails = {p.email for p in activity.participants.all() if p.email}
+    participants = list(activity.participants.all())
+    emails = {p.email for p in participants if p.email}
+    if not any(not p.email or not activity.tenant.is_internal_email(p.email) for p in participants):
+        raise InvalidInput(
+            "Only internal users took part in this activity; internal activities are not "
+            "logged to Salesforce, so nothing was sent.",
+            field="participants",
+        )
     params: dict[str, Any] = {"requested": True, "choices": {}}
     for email, choice in (choices or {}).items():
         email = email.strip().lower()
