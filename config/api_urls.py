@@ -10,4 +10,5 @@ app_name = "api"
 urlpatterns = [
     path("", include("meetings.api.urls")),
     path("", include("scheduler.api.urls")),
+    path("", include("integrations.api.urls")),
 ]

@@ -952,9 +952,9 @@ class LeadCreate(Executor):
         ).first()
         if participant is None:
             return run.done(State.SKIPPED, "The participant no longer exists.")
+        # Asked for explicitly, even when the address matches records already (seed
+        # 001: "confirm the match, or create a Salesforce Lead"): no lookup needed.
         run.state = {"participant": participant}
-        if participant.email:
-            run.people_emails.add(participant.email)
 
     def plan(self, run: JobRun, directory: Directory) -> None:
         participant: ActivityParticipant = run.state["participant"]

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from integrations.models import MatchChoice, SyncJob
 from meetings.models import Activity, Highlight, Meeting
 from scheduler.models import Booking
 from tests.conftest import Partner
@@ -22,6 +23,7 @@ from tests.factories import (
     BookingFactory,
     HighlightFactory,
     MeetingFactory,
+    SyncJobFactory,
     TranscriptFactory,
 )
 
@@ -35,6 +37,7 @@ NOT_KEY_SCOPED = {
 }
 
 KWARGS = {"external_id": "theirs", "highlight_id": "their-hl"}
+THEIR_EMAIL = "their-prospect@customer.example"
 
 
 @dataclass
@@ -84,6 +87,33 @@ TABLE: dict[str, list[Call]] = {
         Call("post", {"version": 9, "start": "2026-02-01T10:00:00Z", "end": "2026-02-01T11:00:00Z"})
     ],
     "booking-cancel": [Call("post", {"version": 9})],
+    "meeting-match-preview": [Call("get", {"highlights": "their-hl"})],
+    "meeting-send-highlights": [
+        Call("post", {"highlights": ["their-hl"], "create": {"account_name": "Hijacked"}}),
+        Call(
+            "post",
+            {
+                "highlights": ["their-hl"],
+                "target": {"object": "Account", "id": "001000000000001AAA"},
+            },
+        ),
+    ],
+    "meeting-sync": [Call("get")],
+    "highlight-sync": [Call("get")],
+    "activity-log": [
+        Call("post"),
+        Call("post", {"choices": {THEIR_EMAIL: {"object": "create_lead"}}}),
+    ],
+    "activity-lead-create": [Call("post", {"email": THEIR_EMAIL})],
+    "activity-sync": [Call("get")],
+    "booking-sync": [Call("get")],
+    "sync-job-list": [Call("get", expect="empty"), Call("get", {"state": "needs_review"}, "empty")],
+    "sync-job-detail": [Call("get")],
+    "sync-job-resolve": [
+        Call("post", {"choice": {"object": "Account", "id": "001000000000001AAA"}}),
+        Call("post", {"choices": {THEIR_EMAIL: {"object": "Contact", "id": "003000000000001AAA"}}}),
+    ],
+    "sync-job-retry": [Call("post")],
 }
 
 
@@ -116,9 +146,19 @@ def their_objects(other_partner: Partner) -> dict[str, Any]:
     activity = ActivityFactory(
         tenant=tenant, external_id="theirs", subject="Theirs", notes="Theirs"
     )
-    ActivityParticipantFactory(activity=activity)
+    ActivityParticipantFactory(activity=activity, email=THEIR_EMAIL)
     booking = BookingFactory(tenant=tenant, external_id="theirs", title="Theirs", version=1)
-    return {"meeting": meeting, "highlight": highlight, "activity": activity, "booking": booking}
+    # Waiting for review, so only the tenant check stands between it and a resolve.
+    job = SyncJobFactory(
+        local_object=activity, operation="activity.sync", state=SyncJob.State.NEEDS_REVIEW
+    )
+    return {
+        "meeting": meeting,
+        "highlight": highlight,
+        "activity": activity,
+        "booking": booking,
+        "job": job,
+    }
 
 
 def snapshot(tenant: Any) -> list[Any]:
@@ -128,6 +168,8 @@ def snapshot(tenant: Any) -> list[Any]:
         list(Activity.objects.filter(tenant=tenant).values("notes", "version")),
         list(Booking.objects.filter(tenant=tenant).values("title", "status", "version", "start")),
         [m.transcript.text for m in Meeting.objects.filter(tenant=tenant)],
+        list(SyncJob.objects.filter(tenant=tenant).values("state", "params", "updated_at")),
+        list(MatchChoice.objects.filter(tenant=tenant).values("email", "salesforce_id")),
     ]
 
 
@@ -139,8 +181,10 @@ def test_another_tenants_object_is_not_found_and_unchanged(
     name: str, call: Call, partner: Partner, other_partner: Partner, their_objects: dict[str, Any]
 ) -> None:
     route = api_url_patterns()[name]
-    url = route.replace("<str:external_id>", KWARGS["external_id"]).replace(
-        "<str:highlight_id>", KWARGS["highlight_id"]
+    url = (
+        route.replace("<str:external_id>", KWARGS["external_id"])
+        .replace("<str:highlight_id>", KWARGS["highlight_id"])
+        .replace("<int:job_id>", str(their_objects["job"].pk))
     )
     before = snapshot(other_partner.tenant)
 
