@@ -47,3 +47,131 @@ class IntegrationSettingsForm(forms.ModelForm):
     def clean_auto_sync_match_order(self) -> list[str]:
         names = [part.strip() for part in self.cleaned_data["auto_sync_match_order"].split(",")]
         return [name[:1].upper() + name[1:].lower() for name in names if name]
+
+
+# --- the sync pages: answers shaped for the services --------------------------------------------
+
+# Records a member can link to by Id when the one they want was not offered.
+RECORD_OBJECTS = [(name, name) for name in ("Account", "Opportunity", "Lead", "Contact")]
+CREATE = "create"
+OTHER = "other"
+CREATE_LEAD = "create_lead"
+
+
+def record_value(candidate: dict[str, Any], *, with_name: bool = False) -> str:
+    """A candidate as one radio value, `Object:Id[:Name]`: Salesforce object names and
+    Ids hold no colon, so whatever follows the second one is the name."""
+    value = f"{candidate.get('object', '')}:{candidate.get('id', '')}"
+    return f"{value}:{candidate.get('name', '')}" if with_name else value
+
+
+def _record_from_value(value: str, names: dict[str, str]) -> dict[str, str]:
+    sobject, _, rest = value.partition(":")
+    record_id, has_name, name = rest.partition(":")
+    return {
+        "object": sobject,
+        "id": record_id,
+        "name": name if has_name else names.get(record_id, ""),
+    }
+
+
+class HighlightsSendForm(forms.Form):
+    """The send form under a match preview: the highlights, then the record offered or
+    picked (`Object:Id:Name`), another record by Id, or the Account (and Opportunity) to
+    create. The service checks the values; this only shapes them."""
+
+    highlights = forms.MultipleChoiceField()
+    record = forms.CharField(max_length=320)
+    other_object = forms.ChoiceField(
+        choices=[("Account", "Account"), ("Opportunity", "Opportunity")], required=False
+    )
+    other_id = forms.CharField(max_length=18, required=False)
+    account_name = forms.CharField(max_length=255, required=False)
+    opportunity_name = forms.CharField(max_length=120, required=False)
+
+    def __init__(self, *args: Any, highlight_ids: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["highlights"].choices = [(h, h) for h in highlight_ids]  # type: ignore[attr-defined]
+        self.fields["highlights"].error_messages["required"] = "Choose at least one highlight."
+        self.fields["record"].error_messages["required"] = (
+            "Choose a record, or an Account to create."
+        )
+
+    def send_kwargs(self) -> dict[str, Any]:
+        """`highlight_ids` and `target` or `create` for `highlights_send`."""
+        data = self.cleaned_data
+        kwargs: dict[str, Any] = {"highlight_ids": data["highlights"]}
+        if data["record"] == CREATE:
+            kwargs["create"] = {
+                "account_name": data["account_name"],
+                "opportunity_name": data["opportunity_name"],
+            }
+        elif data["record"] == OTHER:
+            kwargs["target"] = {"object": data["other_object"], "id": data["other_id"].strip()}
+        else:
+            kwargs["target"] = _record_from_value(data["record"], {})
+        return kwargs
+
+
+class SyncJobResolveForm(forms.Form):
+    """The answer to a job waiting for review. For an activity, one answer per address
+    (a record offered, or a new Lead); otherwise one record offered or another by Id."""
+
+    def __init__(self, *args: Any, job: Any, per_email: bool, **kwargs: Any) -> None:
+        kwargs.setdefault("prefix", f"job{job.pk}")
+        super().__init__(*args, **kwargs)
+        self.job = job
+        self.per_email = per_email
+        candidates: list[dict[str, Any]] = list(job.candidates or [])
+        self.names = {str(c.get("id", "")): str(c.get("name", "")) for c in candidates}
+        if per_email:
+            self.emails = list(dict.fromkeys(str(c["email"]) for c in candidates if c.get("email")))
+            for index, email in enumerate(self.emails):
+                offered = [
+                    (record_value(c), f"{c.get('object')} {c.get('name') or c.get('id')}")
+                    for c in candidates
+                    if c.get("email") == email
+                ]
+                self.fields[f"choice_{index}"] = forms.ChoiceField(
+                    label=email,
+                    choices=[*offered, (CREATE_LEAD, "Create a Lead")],
+                    widget=forms.RadioSelect,
+                )
+                self.fields[f"company_{index}"] = forms.CharField(
+                    label="Company for a new Lead",
+                    max_length=255,
+                    required=False,
+                    help_text="Taken from the email domain when left empty.",
+                )
+        else:
+            offered = [
+                (record_value(c), f"{c.get('object')} {c.get('name') or c.get('id')}")
+                for c in candidates
+            ]
+            self.fields["choice"] = forms.ChoiceField(
+                label="Link to",
+                choices=[*offered, (OTHER, "Another record, by Id")],
+                widget=forms.RadioSelect,
+            )
+            self.fields["other_object"] = forms.ChoiceField(
+                label="Object", choices=RECORD_OBJECTS, required=False
+            )
+            self.fields["other_id"] = forms.CharField(
+                label="Salesforce Id", max_length=18, required=False
+            )
+
+    def resolve_kwargs(self) -> dict[str, Any]:
+        """`choice` or `choices` for `sync_job_resolve`."""
+        data = self.cleaned_data
+        if self.per_email:
+            choices: dict[str, Any] = {}
+            for index, email in enumerate(self.emails):
+                value = data[f"choice_{index}"]
+                if value == CREATE_LEAD:
+                    choices[email] = {"object": CREATE_LEAD, "company": data[f"company_{index}"]}
+                else:
+                    choices[email] = _record_from_value(value, self.names)
+            return {"choices": choices}
+        if data["choice"] == OTHER:
+            return {"choice": {"object": data["other_object"], "id": data["other_id"].strip()}}
+        return {"choice": _record_from_value(data["choice"], self.names)}

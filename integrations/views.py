@@ -1,21 +1,37 @@
-"""Tenant pages for the Salesforce connection and the integration settings."""
+"""Tenant pages for the Salesforce connection, the integration settings, sending a
+meeting's highlights and the sync log."""
 
 from __future__ import annotations
 
 import hmac
+from typing import Any
+from urllib.parse import urlencode
 
+from django import forms
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from integrations import services
-from integrations.forms import IntegrationSettingsForm
+from integrations import selectors, services
+from integrations.forms import (
+    CREATE,
+    HighlightsSendForm,
+    IntegrationSettingsForm,
+    SyncJobResolveForm,
+    record_value,
+)
+from integrations.models import SyncJob, SyncMapping
 from integrations.salesforce.oauth import OAuthError, oauth_authorization_start
 from integrations.selectors import salesforce_connection_for_tenant
+from meetings import selectors as meeting_selectors
+from meetings.models import Attendee, Highlight, Meeting
 from tenants.access import tenant_page
-from tenants.errors import DomainError
+from tenants.errors import DomainError, NotFound
+from tenants.models import Tenant
 
 SESSION_KEY = "salesforce_oauth"
 
@@ -105,3 +121,231 @@ def integration_settings(request: HttpRequest) -> HttpResponse:
         "connection": salesforce_connection_for_tenant(tenant=tenant),
     }
     return render(request, "integrations/settings.html", context)
+
+
+# --- a meeting's highlights, sent by hand (SPEC 3.1) ------------------------------------------
+
+SITUATIONS = {
+    "match": "The Contacts belong to one record",
+    "no_organisation": "The Contacts belong to no Account or Opportunity",
+    "several": "The Contacts belong to several records",
+    "no_match": "Nobody matches",
+}
+
+
+def _meeting_or_404(tenant: Tenant, external_id: str) -> Meeting:
+    try:
+        return meeting_selectors.meeting_get(tenant=tenant, external_id=external_id)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+
+
+def _instance_url(tenant: Tenant) -> str:
+    connection = salesforce_connection_for_tenant(tenant=tenant)
+    return connection.instance_url.rstrip("/") if connection else ""
+
+
+def _send_options(preview: dict[str, Any]) -> list[dict[str, Any]]:
+    """The records the send form offers: the one on offer first (chosen), then the
+    other candidates."""
+    records = [preview["offer"]] if preview["offer"] else []
+    seen = {r["id"] for r in records}
+    records += [c for c in preview["candidates"] if c["id"] not in seen]
+    return [
+        {
+            "value": record_value(r, with_name=True),
+            "record": r,
+            "checked": preview["offer"] is not None and r["id"] == preview["offer"]["id"],
+        }
+        for r in records
+    ]
+
+
+@tenant_page()
+def meeting_detail(request: HttpRequest, external_id: str) -> HttpResponse:
+    membership = request.membership  # type: ignore[attr-defined]
+    tenant = membership.tenant
+    meeting = _meeting_or_404(tenant, external_id)
+    highlights = list(meeting_selectors.highlight_list(meeting=meeting))
+    selected = request.GET.getlist("highlights")
+    preview = None
+    if "preview" in request.GET:
+        try:
+            preview = services.match_preview(meeting=meeting, highlight_ids=selected)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+    # Group the meeting's Salesforce records by what they belong to, for the table.
+    state = selectors.meeting_sync_state(tenant=tenant, meeting=meeting)
+    notes_by_highlight: dict[int, list[SyncMapping]] = {}
+    meeting_records: list[SyncMapping] = []
+    for record in state.records:
+        if isinstance(record.local_object, Highlight):
+            notes_by_highlight.setdefault(record.object_id, []).append(record)
+        elif isinstance(record.local_object, Meeting):
+            meeting_records.append(record)
+    external = {a.pk for a in meeting_selectors.attendees_external(meeting=meeting)}
+    attendees: list[Attendee] = list(meeting.attendees.all())
+    context = {
+        "tenant": tenant,
+        "membership": membership,
+        "meeting": meeting,
+        "internal_attendees": [a for a in attendees if a.pk not in external],
+        "external_attendees": [a for a in attendees if a.pk in external],
+        "highlights": [
+            {
+                "highlight": h,
+                "checked": h.external_id in selected,
+                "records": [
+                    r for r in notes_by_highlight.get(h.pk, []) if r.purpose == "highlight_note"
+                ],
+            }
+            for h in highlights
+        ],
+        "meeting_note": next((r for r in meeting_records if r.purpose == "meeting_note"), None),
+        "meeting_records": meeting_records,
+        "jobs": state.jobs,
+        "instance_url": _instance_url(tenant),
+        "preview": preview,
+        "situation": SITUATIONS.get(preview["situation"], "") if preview else "",
+        "send_options": _send_options(preview) if preview else [],
+        "create_checked": bool(preview) and not (preview or {}).get("offer"),
+        "selected": selected,
+        "CREATE": CREATE,
+    }
+    return render(request, "integrations/meeting.html", context)
+
+
+def _form_errors(form: forms.Form) -> str:
+    return " ".join(
+        f"{form.fields[name].label or name.replace('_', ' ').capitalize()}: {error}"
+        if name in form.fields
+        else str(error)
+        for name, errors in form.errors.items()
+        for error in errors
+    )
+
+
+@require_POST
+@tenant_page()
+def meeting_highlights_send(request: HttpRequest, external_id: str) -> HttpResponse:
+    tenant = request.membership.tenant  # type: ignore[attr-defined]
+    meeting = _meeting_or_404(tenant, external_id)
+    highlight_ids = [h.external_id for h in meeting_selectors.highlight_list(meeting=meeting)]
+    form = HighlightsSendForm(request.POST, highlight_ids=highlight_ids)
+    if form.is_valid():
+        try:
+            job = services.highlights_send(
+                meeting=meeting, requested_by=request.user, **form.send_kwargs()
+            )
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            count = len(form.cleaned_data["highlights"])
+            messages.success(
+                request,
+                f"Sending {count} highlight{'s' if count != 1 else ''} of "
+                f"“{meeting.title}” to Salesforce: sync job #{job.pk}.",
+            )
+            return redirect("integrations:sync-log")
+    else:
+        messages.error(request, _form_errors(form))
+    # Back to the preview, with the same highlights chosen, to correct the answer.
+    query = urlencode({"highlights": request.POST.getlist("highlights"), "preview": 1}, doseq=True)
+    return redirect(f"{reverse('integrations:meeting', args=[meeting.external_id])}?{query}")
+
+
+# --- the sync log, with answers to jobs waiting for a person --------------------------------
+
+SYNC_LOG_PAGE_SIZE = 25
+
+
+def _resolve_form(job: SyncJob, data: Any = None) -> SyncJobResolveForm:
+    # Activity jobs ask which record each address is; the others ask for one record.
+    per_email = job.operation == services.OPERATION_ACTIVITY_SYNC
+    return SyncJobResolveForm(data, job=job, per_email=per_email)
+
+
+def _job_meeting(local_object: object) -> str:
+    """The external id of the meeting a job is about, to link to its page."""
+    if isinstance(local_object, Meeting):
+        return local_object.external_id
+    if isinstance(local_object, Highlight | Attendee):
+        return local_object.meeting.external_id
+    return ""
+
+
+@tenant_page()
+def sync_log(request: HttpRequest) -> HttpResponse:
+    membership = request.membership  # type: ignore[attr-defined]
+    tenant = membership.tenant
+    state = request.GET.get("state", "")
+    if state not in SyncJob.State.values:
+        state = ""
+    jobs = selectors.sync_job_log(tenant=tenant, state=state or None)
+    page = Paginator(jobs, SYNC_LOG_PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = [
+        {
+            "job": job,
+            "ref": selectors.sync_object_ref(job.local_object),
+            "meeting": _job_meeting(job.local_object),
+            "form": _resolve_form(job) if job.state == SyncJob.State.NEEDS_REVIEW else None,
+        }
+        for job in page.object_list
+    ]
+    context = {
+        "tenant": tenant,
+        "membership": membership,
+        "page": page,
+        "rows": rows,
+        "state": state,
+        "states": SyncJob.State.choices,
+        "here": request.get_full_path(),
+    }
+    return render(request, "integrations/sync_log.html", context)
+
+
+def _job_or_404(tenant: Tenant, job_id: int) -> SyncJob:
+    try:
+        return selectors.sync_job_get(tenant=tenant, job_id=job_id)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+
+
+def _back_to_log(request: HttpRequest) -> HttpResponse:
+    """To the page of the log the form was on (same filter and page)."""
+    back = request.POST.get("next", "")
+    if back and url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(back)
+    return redirect("integrations:sync-log")
+
+
+@require_POST
+@tenant_page()
+def sync_job_resolve(request: HttpRequest, job_id: int) -> HttpResponse:
+    job = _job_or_404(request.membership.tenant, job_id)  # type: ignore[attr-defined]
+    form = _resolve_form(job, request.POST)
+    if not form.is_valid():
+        messages.error(request, f"Job #{job.pk}: {_form_errors(form)}")
+        return _back_to_log(request)
+    try:
+        services.sync_job_resolve(job=job, resolved_by=request.user, **form.resolve_kwargs())
+    except DomainError as exc:
+        messages.error(request, f"Job #{job.pk}: {exc.message}")
+    else:
+        messages.success(request, f"Job #{job.pk} runs again with your choice.")
+    return _back_to_log(request)
+
+
+@require_POST
+@tenant_page()
+def sync_job_retry(request: HttpRequest, job_id: int) -> HttpResponse:
+    job = _job_or_404(request.membership.tenant, job_id)  # type: ignore[attr-defined]
+    try:
+        services.sync_job_retry(job=job)
+    except DomainError as exc:
+        messages.error(request, f"Job #{job.pk}: {exc.message}")
+    else:
+        messages.success(request, f"Job #{job.pk} is being tried again.")
+    return _back_to_log(request)
