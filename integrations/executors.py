@@ -259,6 +259,32 @@ def note_writes(
     )
 
 
+def highlight_note_writes(
+    run: JobRun,
+    meeting: Meeting,
+    highlight: Highlight,
+    mapping: SyncMapping | None,
+    *,
+    target: Candidate | None = None,
+    target_ref: str | Ref = "",
+    force: bool = False,
+) -> None:
+    """The Note of one highlight sent by hand: created, updated, or deleted with it."""
+    note_writes(
+        run,
+        name=f"h{highlight.pk}",
+        meeting=meeting,
+        highlights=[] if highlight.is_deleted else [highlight],
+        local=(ct(Highlight), highlight.pk),
+        purposes=(HIGHLIGHT_NOTE, HIGHLIGHT_NOTE_LINK),
+        version=highlight.version,
+        target=target,
+        target_ref=target_ref,
+        mapping=mapping,
+        force=force,
+    )
+
+
 def _linked(run: JobRun, note: SyncMapping, link_purpose: str) -> bool:
     return SyncMapping.objects.filter(
         tenant=run.tenant,
@@ -453,17 +479,7 @@ class HighlightPropagate(Executor):
         highlight: Highlight = run.state["highlight"]
         meeting = highlight.meeting
         if run.state["own"] is not None:
-            note_writes(
-                run,
-                name="own",
-                meeting=meeting,
-                highlights=[] if highlight.is_deleted else [highlight],
-                local=(ct(Highlight), highlight.pk),
-                purposes=(HIGHLIGHT_NOTE, HIGHLIGHT_NOTE_LINK),
-                version=highlight.version,
-                target=None,
-                mapping=run.state["own"],
-            )
+            highlight_note_writes(run, meeting, highlight, run.state["own"])
         if run.state["shared"] is not None:
             note_writes(
                 run,
@@ -518,16 +534,11 @@ class MeetingPropagate(Executor):
             force=True,
         )
         for highlight in run.state["highlights"]:
-            note_writes(
+            highlight_note_writes(
                 run,
-                name=f"own{highlight.pk}",
-                meeting=meeting,
-                highlights=[highlight],
-                local=(ct(Highlight), highlight.pk),
-                purposes=(HIGHLIGHT_NOTE, HIGHLIGHT_NOTE_LINK),
-                version=highlight.version,
-                target=None,
-                mapping=run.state["own"].get((highlight.pk, HIGHLIGHT_NOTE)),
+                meeting,
+                highlight,
+                run.state["own"].get((highlight.pk, HIGHLIGHT_NOTE)),
                 force=True,
             )
         run.success = Finish(State.SUCCEEDED, "The meeting's new title and time are in Salesforce.")
@@ -567,17 +578,13 @@ class HighlightsSend(Executor):
             )
         own = mappings_for(run, Highlight, [h.pk for h in run.state["highlights"]])
         for highlight in run.state["highlights"]:
-            note_writes(
+            highlight_note_writes(
                 run,
-                name=f"h{highlight.pk}",
-                meeting=meeting,
-                highlights=[highlight],
-                local=(ct(Highlight), highlight.pk),
-                purposes=(HIGHLIGHT_NOTE, HIGHLIGHT_NOTE_LINK),
-                version=highlight.version,
+                meeting,
+                highlight,
+                own.get((highlight.pk, HIGHLIGHT_NOTE)),
                 target=target,
                 target_ref=target_ref,
-                mapping=own.get((highlight.pk, HIGHLIGHT_NOTE)),
             )
         meeting_maps = mappings_for(run, Meeting, [meeting.pk])
         if (meeting.pk, MEETING_EVENT) not in meeting_maps:
