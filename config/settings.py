@@ -93,7 +93,10 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Web server and worker share one SQLite file: wait for a lock instead of failing.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # Transactions take the write lock when they begin: a transaction that read first
+    # and then wanted to write would fail at once ("database is locked") when another
+    # writer was busy, without waiting for the timeout.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(timeout=20, transaction_mode="IMMEDIATE")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")
@@ -190,6 +193,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "MeetingStatusEnum": "meetings.models.Meeting.Status",
         "BookingStatusEnum": "scheduler.models.Booking.Status",
+        "SyncJobStateEnum": "integrations.models.SyncJob.State",
+        "SyncRecordStateEnum": "integrations.models.SyncMapping.State",
     },
 }
 API_KEY_CUSTOM_HEADER = None

@@ -13,6 +13,21 @@ from tests.factories import TenantAPIKeyFactory, TenantFactory
 pytest_plugins = ["salesforce_emulator.pytest_plugin"]
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(
+    django_db_modify_db_settings_parallel_suffix: None,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """On SQLite the test database is a file (one per run, so parallel runs never share
+    it) rather than memory: a real worker process and concurrent threads reach it."""
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        path = tmp_path_factory.mktemp("sqlite") / "test.sqlite3"
+        database.setdefault("TEST", {})["NAME"] = str(path)
+
+
 @pytest.fixture(autouse=True)
 def _tasks_run_inline(settings: pytest.FixtureRequest) -> Iterator[None]:
     """django-q2 tasks run in the test process when their transaction commits (a few

@@ -18,6 +18,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from integrations import services as sync_services
+from integrations.models import SyncJob
+from integrations.salesforce.client import SalesforceClient, format_soql
 from meetings import services as meeting_services
 from meetings.services import PersonInput
 from scheduler import services as scheduler_services
@@ -26,6 +28,64 @@ from tenants.models import Membership, Tenant
 
 SECRETS_FILE = Path(settings.BASE_DIR) / "var" / "demo-secrets.json"
 DOMAIN = "acme.example"
+
+
+# (object, field that finds it, fields); a tuple value is the Id of another demo record.
+DEMO_SALESFORCE: list[tuple[str, str, dict[str, Any]]] = [
+    (
+        "User",
+        "Email",
+        {
+            "Username": f"ana@{DOMAIN}.demo",
+            "Email": f"ana@{DOMAIN}",
+            "FirstName": "Ana",
+            "LastName": "Lopez",
+            "Alias": "alopez",
+        },
+    ),
+    ("Account", "Name", {"Name": "Initech"}),
+    (
+        "Contact",
+        "Email",
+        {
+            "FirstName": "Bill",
+            "LastName": "Lumbergh",
+            "Email": "bill.lumbergh@initech.example",
+            "AccountId": ("Account", "Name", "Initech"),
+        },
+    ),
+    ("Account", "Name", {"Name": "Globex"}),
+    (
+        "Contact",
+        "Email",
+        {
+            "FirstName": "Hank",
+            "LastName": "Scorpio",
+            "Email": "hank.scorpio@globex.example",
+            "AccountId": ("Account", "Name", "Globex"),
+        },
+    ),
+    (
+        "Contact",
+        "Email",
+        {
+            "FirstName": "Pat",
+            "LastName": "O'Brien",
+            "Email": "o'brien@globex.example",
+            "AccountId": ("Account", "Name", "Globex"),
+        },
+    ),
+    (
+        "Lead",
+        "Email",
+        {
+            "FirstName": "Alice",
+            "LastName": "Abernathy",
+            "Company": "Umbrella",
+            "Email": "alice@umbrella.example",
+        },
+    ),
+]
 
 
 def demo_secrets() -> dict[str, str]:
@@ -64,6 +124,15 @@ class Command(BaseCommand):
             self._conversations(tenant)
         demo_secrets_save({"password": password, "api_key": api_key})
         if options["salesforce_url"] and options["salesforce_token"]:
+            # The org's own customers first, so that what the connection wakes up finds
+            # them.
+            self._salesforce_records(
+                SalesforceClient(
+                    instance_url=options["salesforce_url"],
+                    access_token=options["salesforce_token"],
+                    api_version=settings.SALESFORCE_API_VERSION,
+                )
+            )
             member = get_user_model().objects.get(username="ana")
             connection = sync_services.salesforce_connection_connect(
                 tenant=tenant,
@@ -72,6 +141,8 @@ class Command(BaseCommand):
                 installed_by=member,
             )
             self.stdout.write(f"Connected to Salesforce org {connection.org_id}.")
+            with transaction.atomic():
+                self._processed(tenant)
         self.stdout.write(
             self.style.SUCCESS(
                 "Demo tenant ready.\n"
@@ -107,6 +178,46 @@ class Command(BaseCommand):
         if not usable:
             _, api_key = tenant_services.api_key_create(tenant=tenant, name="Demo partner")
         return tenant, api_key
+
+    def _salesforce_records(self, client: SalesforceClient) -> None:
+        """What the demo org already knows: the customers the demo meetings are with, so
+        the sync has something to match. Each record is made once."""
+        for sobject, key, fields in DEMO_SALESFORCE:
+            found = client.query_all(
+                format_soql(f"SELECT Id FROM {sobject} WHERE {key} = {{}}", fields[key])  # noqa: S608
+            )
+            if found:
+                continue
+            values = {
+                name: (self._record_id(client, value) if isinstance(value, tuple) else value)
+                for name, value in fields.items()
+            }
+            client.collection(
+                "POST", [{"attributes": {"type": sobject}, **values}], all_or_none=True
+            )
+        self.stdout.write("Demo customers are in the Salesforce org.")
+
+    @staticmethod
+    def _record_id(client: Any, ref: tuple[str, str, str]) -> str:
+        sobject, key, value = ref
+        rows = client.query_all(
+            format_soql(f"SELECT Id FROM {sobject} WHERE {key} = {{}}", value)  # noqa: S608
+        )
+        return rows[0]["Id"]
+
+    def _processed(self, tenant: Tenant) -> None:
+        """The demo meetings are processed (auto-sync then sends them) and the demo call is
+        logged, so the worker has real work the moment it starts."""
+        for meeting in tenant.meetings.filter(external_id__startswith="demo-"):
+            meeting_services.meeting_mark_processed(meeting=meeting)
+        call = tenant.activities.filter(external_id="demo-call-1").first()
+        if (
+            call is not None
+            and not SyncJob.objects.filter(
+                tenant=tenant, operation="activity.sync", params__requested=True
+            ).exists()
+        ):
+            sync_services.activity_log(activity=call)
 
     def _conversations(self, tenant: Tenant) -> None:
         # Fixed times so that loading again changes nothing.
