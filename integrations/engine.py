@@ -164,17 +164,26 @@ def jobs_claim_batch(first_id: int, *, now: datetime) -> list[SyncJob]:
     claimed = [first]
     if first.operation not in BATCHABLE:
         return claimed
-    others = (
+    # Companions: due jobs of the tenant whose object no running job holds, one per
+    # object (a second job of the same object could not run beside the first anyway).
+    busy = SyncJob.objects.filter(state=State.RUNNING).values("lock_key")
+    candidates = (
         SyncJob.objects.filter(
             tenant_id=first.tenant_id, state=State.PENDING, operation__in=BATCHABLE
         )
         .filter(_due(now))
-        .exclude(pk=first_id)
+        .exclude(lock_key__in=busy)
         .order_by("id")
-        .values_list("pk", flat=True)[: settings.SYNC_BATCH_SIZE - 1]
+        .values_list("pk", "lock_key")[: settings.SYNC_BATCH_SIZE * 3]
     )
-    for job_id in list(others):
+    keys = {first.lock_key}
+    for job_id, key in list(candidates):
+        if len(claimed) >= settings.SYNC_BATCH_SIZE:
+            break
+        if key in keys:
+            continue
         if job_claim(job_id, now=now):
+            keys.add(key)
             claimed.append(SyncJob.objects.select_related("tenant").get(pk=job_id))
     return claimed
 

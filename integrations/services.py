@@ -11,10 +11,17 @@ import requests
 from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from integrations import engine
-from integrations.models import IntegrationSettings, MatchChoice, SalesforceConnection, SyncJob
+from integrations.models import (
+    IntegrationSettings,
+    MatchChoice,
+    SalesforceConnection,
+    SyncJob,
+    SyncMapping,
+)
 from integrations.salesforce.client import salesforce_userinfo
 from integrations.salesforce.errors import SalesforceError
 from integrations.salesforce.lookups import directory_fetch
@@ -85,6 +92,36 @@ def sync_job_enqueue(
     )
     transaction.on_commit(lambda: sync_job_dispatch(job_id=job.pk))
     return job
+
+
+def highlight_change_enqueue(*, highlight: Any) -> SyncJob | None:
+    """A highlight changed: queue its propagation only when something in Salesforce can
+    change. That is when its Note or its meeting's auto-sync Note exists, or when a job
+    that will write them is still open (it runs first and the propagation after it, so
+    an edit made while it runs is not lost). Otherwise the highlight simply goes out
+    with the meeting when that is synced or sent."""
+    meeting_type = ContentType.objects.get_for_model(type(highlight.meeting))
+    highlight_type = ContentType.objects.get_for_model(type(highlight))
+    in_salesforce = SyncMapping.objects.filter(
+        Q(content_type=highlight_type, object_id=highlight.pk)
+        | Q(content_type=meeting_type, object_id=highlight.meeting_id),
+        tenant=highlight.tenant,
+        purpose__in=["highlight_note", "meeting_note"],
+    ).exists()
+    being_written = SyncJob.objects.filter(
+        tenant=highlight.tenant,
+        lock_key=engine.lock_key_for(highlight),
+        state__in=SyncJob.OPEN_STATES,
+    ).exists()
+    if not (in_salesforce or being_written):
+        logger.info(
+            "highlight %s changed; nothing of its meeting is in Salesforce yet, no sync queued",
+            highlight.pk,
+        )
+        return None
+    return sync_job_enqueue(
+        tenant=highlight.tenant, operation=OPERATION_HIGHLIGHT_SYNC, local_object=highlight
+    )
 
 
 def sync_job_run(*, job_id: int) -> None:

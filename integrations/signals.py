@@ -16,9 +16,7 @@ from scheduler.models import Booking
 
 @receiver(meeting_events.highlight_changed)
 def on_highlight_changed(sender: type, instance: Highlight, **kwargs: Any) -> None:
-    services.sync_job_enqueue(
-        tenant=instance.tenant, operation=services.OPERATION_HIGHLIGHT_SYNC, local_object=instance
-    )
+    services.highlight_change_enqueue(highlight=instance)
 
 
 @receiver(meeting_events.meeting_processed)

@@ -15,7 +15,7 @@ from integrations.models import SyncJob
 from meetings import services
 from meetings.models import Highlight
 from scheduler.services import booking_cancel
-from tests.factories import BookingFactory, HighlightFactory
+from tests.factories import BookingFactory, HighlightFactory, SyncMappingFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -42,10 +42,17 @@ def queued_job_ids(broker: Broker) -> list[int]:
     return ids
 
 
+def highlight_in_salesforce(**fields: Any) -> Highlight:
+    """A highlight whose Note exists in Salesforce: its edits have somewhere to go."""
+    highlight = HighlightFactory(**fields)
+    SyncMappingFactory(local_object=highlight)
+    return highlight
+
+
 def test_an_edit_queues_exactly_one_job_after_commit(
     queue: Broker, django_capture_on_commit_callbacks: Callable[..., Any]
 ) -> None:
-    highlight = HighlightFactory()
+    highlight = highlight_in_salesforce()
 
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         services.highlight_update(highlight=highlight, text="Edited")
@@ -79,7 +86,7 @@ def test_a_rolled_back_edit_leaves_no_job_and_queues_nothing(
 def test_a_burst_of_edits_before_the_job_runs_shares_one_pending_job(
     django_capture_on_commit_callbacks: Callable[..., Any],
 ) -> None:
-    highlight = HighlightFactory()
+    highlight = highlight_in_salesforce()
 
     with django_capture_on_commit_callbacks(execute=False):
         for n in range(5):
@@ -100,10 +107,36 @@ def test_an_edit_with_no_change_queues_nothing(
     assert not SyncJob.objects.exists()
 
 
-def test_each_kind_of_change_queues_its_operation(
+def test_an_edit_of_a_highlight_not_in_salesforce_queues_nothing(
+    django_capture_on_commit_callbacks: Callable[..., Any],
+) -> None:
+    """It goes out with its meeting when that is synced or sent; nothing to update."""
+    highlight = HighlightFactory()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.highlight_update(highlight=highlight, text="Edited")
+
+    assert not SyncJob.objects.exists()
+
+
+def test_an_edit_while_its_meeting_is_being_synced_is_queued_after_it(
     django_capture_on_commit_callbacks: Callable[..., Any],
 ) -> None:
     highlight = HighlightFactory()
+    with django_capture_on_commit_callbacks(execute=False):
+        services.meeting_mark_processed(meeting=highlight.meeting)
+
+        services.highlight_update(highlight=highlight, text="Edited during the sync")
+
+    operations = list(SyncJob.objects.order_by("id").values_list("operation", "lock_key"))
+    key = f"meeting:{highlight.meeting_id}"
+    assert operations == [("meeting.processed", key), ("highlight.sync", key)]
+
+
+def test_each_kind_of_change_queues_its_operation(
+    django_capture_on_commit_callbacks: Callable[..., Any],
+) -> None:
+    highlight = highlight_in_salesforce()
     booking = BookingFactory(tenant=highlight.tenant)
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -124,12 +157,13 @@ def test_each_kind_of_change_queues_its_operation(
 def test_the_queued_task_reads_the_job_it_was_given(
     django_capture_on_commit_callbacks: Callable[..., Any],
 ) -> None:
-    """With tasks run inline, the django-q2 task runs the job by id and, while no sync
-    is registered for the operation, leaves it pending for the sync engine."""
-    highlight = HighlightFactory()
+    """With tasks run inline, the django-q2 task runs the job by id; with no Salesforce
+    connection it waits, without counting an attempt, for one."""
+    highlight = highlight_in_salesforce()
 
     with django_capture_on_commit_callbacks(execute=True):
         services.highlight_update(highlight=highlight, text="Edited")
 
     job = SyncJob.objects.get()
     assert job.state == "pending" and job.attempt_count == 0
+    assert job.reason == "Waiting: Salesforce is not connected for this tenant."

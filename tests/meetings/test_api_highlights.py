@@ -5,7 +5,7 @@ import pytest
 from integrations.models import SyncJob
 from meetings.models import Highlight
 from tests.conftest import Partner
-from tests.factories import MeetingFactory
+from tests.factories import MeetingFactory, SyncMappingFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -31,6 +31,8 @@ def test_creating_a_highlight_starts_at_version_one(partner: Partner, meeting_id
 
 def test_each_edit_bumps_the_version_and_queues_a_sync(partner: Partner, meeting_id: str) -> None:
     partner.client.post(URL, {"external_id": "h-1", "text": "Budget is 50k"})
+    # Its Note is in Salesforce, so edits have somewhere to go.
+    SyncMappingFactory(local_object=Highlight.objects.get(external_id="h-1"))
 
     edited = partner.client.patch(URL + "h-1/", {"text": "Budget is 60k"}, format="json")
     again = partner.client.patch(URL + "h-1/", {"text": "Budget is 60k"}, format="json")
@@ -38,7 +40,6 @@ def test_each_edit_bumps_the_version_and_queues_a_sync(partner: Partner, meeting
     assert edited.json()["version"] == 2
     assert again.json()["version"] == 2  # the same text again is no edit
     assert edited.json()["text"] == "Budget is 60k"
-    # Creation and the edit share one job: it is still pending when the edit comes.
     assert SyncJob.objects.filter(operation="highlight.sync").count() == 1
 
 

@@ -14,8 +14,9 @@ def http(salesforce_server: EmulatorServer) -> requests.Session:
 
 @pytest.fixture
 def sf(salesforce: OrgHandle, http: requests.Session) -> Salesforce:
-    return Salesforce(instance_url=salesforce.instance_url, session_id=salesforce.access_token,
-                      session=http)
+    return Salesforce(
+        instance_url=salesforce.instance_url, session_id=salesforce.access_token, session=http
+    )
 
 
 @pytest.fixture

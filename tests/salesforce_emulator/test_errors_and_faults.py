@@ -23,13 +23,13 @@ def test_400_maps_to_malformed_request(sf: Salesforce) -> None:
         sf.Account.create({})
 
 
-def test_401_invalid_session_maps_to_expired_session(sf: Salesforce,
-                                                     salesforce: OrgHandle) -> None:
+def test_401_invalid_session_maps_to_expired_session(sf: Salesforce, salesforce: OrgHandle) -> None:
     salesforce.expire_sessions()
     with pytest.raises(SalesforceExpiredSession) as exc:
         sf.Account.create({"Name": "A"})
-    assert exc.value.content == [{"message": "Session expired or invalid",
-                                  "errorCode": "INVALID_SESSION_ID"}]
+    assert exc.value.content == [
+        {"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}
+    ]
 
 
 def test_unknown_token_is_an_invalid_session(api: str, http: requests.Session) -> None:
@@ -38,24 +38,26 @@ def test_unknown_token_is_an_invalid_session(api: str, http: requests.Session) -
     assert response.json()[0]["errorCode"] == "INVALID_SESSION_ID"
 
 
-def test_token_of_one_org_never_reads_another_org(salesforce_server,
-                                                  http: requests.Session) -> None:
+def test_token_of_one_org_never_reads_another_org(
+    salesforce_server, http: requests.Session
+) -> None:
     one = salesforce_server.create_org("One")
     two = salesforce_server.create_org("Two")
     secret = one.insert("Account", Name="Only in one")
-    sf_two = Salesforce(instance_url=two.instance_url, session_id=two.access_token,
-                        session=http)
+    sf_two = Salesforce(instance_url=two.instance_url, session_id=two.access_token, session=http)
     with pytest.raises(SalesforceResourceNotFound):
         sf_two.Account.get(secret)
 
 
-def test_403_request_limit_exceeded_maps_to_refused_request(sf: Salesforce,
-                                                            salesforce: OrgHandle) -> None:
+def test_403_request_limit_exceeded_maps_to_refused_request(
+    sf: Salesforce, salesforce: OrgHandle
+) -> None:
     salesforce.exhaust_api_limit()
     with pytest.raises(SalesforceRefusedRequest) as exc:
         sf.Account.create({"Name": "A"})
-    assert exc.value.content == [{"message": "TotalRequests Limit exceeded.",
-                                  "errorCode": "REQUEST_LIMIT_EXCEEDED"}]
+    assert exc.value.content == [
+        {"message": "TotalRequests Limit exceeded.", "errorCode": "REQUEST_LIMIT_EXCEEDED"}
+    ]
 
 
 def test_api_limit_is_reached_after_max_calls(sf: Salesforce, salesforce: OrgHandle) -> None:
@@ -70,8 +72,9 @@ def test_api_limit_is_reached_after_max_calls(sf: Salesforce, salesforce: OrgHan
 def test_404_maps_to_resource_not_found(sf: Salesforce) -> None:
     with pytest.raises(SalesforceResourceNotFound) as exc:
         sf.Account.get("001000000000000AAA")
-    assert exc.value.content == [{"message": "The requested resource does not exist",
-                                  "errorCode": "NOT_FOUND"}]
+    assert exc.value.content == [
+        {"message": "The requested resource does not exist", "errorCode": "NOT_FOUND"}
+    ]
 
 
 def test_500_and_503_map_to_general_error(sf: Salesforce, salesforce: OrgHandle) -> None:
@@ -86,9 +89,11 @@ def test_500_and_503_map_to_general_error(sf: Salesforce, salesforce: OrgHandle)
 
 
 def test_fail_next_fails_only_matching_requests_then_recovers(
-        sf: Salesforce, salesforce: OrgHandle) -> None:
-    salesforce.faults.fail_next(2, method="POST", path=r"/sobjects/Task",
-                                error_code="UNABLE_TO_LOCK_ROW")
+    sf: Salesforce, salesforce: OrgHandle
+) -> None:
+    salesforce.faults.fail_next(
+        2, method="POST", path=r"/sobjects/Task", error_code="UNABLE_TO_LOCK_ROW"
+    )
     sf.Account.create({"Name": "unaffected"})
     for _ in range(2):
         with pytest.raises(SalesforceMalformedRequest) as exc:
@@ -99,16 +104,27 @@ def test_fail_next_fails_only_matching_requests_then_recovers(
 
 
 def test_fault_on_a_composite_subrequest(sf: Salesforce, salesforce: OrgHandle) -> None:
-    salesforce.faults.fail_next(1, method="POST", path=r"/sobjects/Task$",
-                                error_code="UNABLE_TO_LOCK_ROW")
-    result = sf.restful("composite", method="POST", json={"compositeRequest": [
-        {"method": "POST", "url": "/services/data/v59.0/sobjects/Task", "referenceId": "t",
-         "body": {"Subject": "x"}}]})
+    salesforce.faults.fail_next(
+        1, method="POST", path=r"/sobjects/Task$", error_code="UNABLE_TO_LOCK_ROW"
+    )
+    result = sf.restful(
+        "composite",
+        method="POST",
+        json={
+            "compositeRequest": [
+                {
+                    "method": "POST",
+                    "url": "/services/data/v59.0/sobjects/Task",
+                    "referenceId": "t",
+                    "body": {"Subject": "x"},
+                }
+            ]
+        },
+    )
     assert result["compositeResponse"][0]["body"][0]["errorCode"] == "UNABLE_TO_LOCK_ROW"
 
 
-def test_latency_delays_every_request_of_the_org(sf: Salesforce,
-                                                 salesforce: OrgHandle) -> None:
+def test_latency_delays_every_request_of_the_org(sf: Salesforce, salesforce: OrgHandle) -> None:
     salesforce.faults.latency(150)
     started = time.perf_counter()
     sf.limits()
@@ -116,7 +132,8 @@ def test_latency_delays_every_request_of_the_org(sf: Salesforce,
 
 
 def test_drop_after_commit_applies_the_write_but_never_answers(
-        sf: Salesforce, salesforce: OrgHandle) -> None:
+    sf: Salesforce, salesforce: OrgHandle
+) -> None:
     salesforce.faults.drop_after_commit(1, method="POST", path=r"/sobjects/Account")
     with pytest.raises(requests.exceptions.ConnectionError):
         sf.Account.create({"Name": "Written"})
@@ -125,14 +142,21 @@ def test_drop_after_commit_applies_the_write_but_never_answers(
 
 
 def test_request_log_records_each_call_and_counts_api_calls(
-        sf: Salesforce, salesforce: OrgHandle) -> None:
+    sf: Salesforce, salesforce: OrgHandle
+) -> None:
     sf.Account.create({"Name": "A"})
     sf.query("SELECT Id FROM Account")
-    sf.restful("composite/sobjects", method="POST", json={"records": [
-        {"attributes": {"type": "Account"}, "Name": f"A{i}"} for i in range(3)]})
+    sf.restful(
+        "composite/sobjects",
+        method="POST",
+        json={"records": [{"attributes": {"type": "Account"}, "Name": f"A{i}"} for i in range(3)]},
+    )
     log = salesforce.request_log
     assert [(e.method, e.status, e.api_calls) for e in log] == [
-        ("POST", 201, 1), ("GET", 200, 1), ("POST", 200, 1)]
+        ("POST", 201, 1),
+        ("GET", 200, 1),
+        ("POST", 200, 1),
+    ]
     assert log[1].path == "/services/data/v59.0/query/"
     assert "q=SELECT" in log[1].query
     assert all(e.duration_ms >= 0 and e.started_at for e in log)
@@ -140,7 +164,8 @@ def test_request_log_records_each_call_and_counts_api_calls(
 
 
 def test_expired_session_is_logged_without_counting_a_call(
-        sf: Salesforce, salesforce: OrgHandle) -> None:
+    sf: Salesforce, salesforce: OrgHandle
+) -> None:
     salesforce.expire_sessions()
     with pytest.raises(SalesforceExpiredSession):
         sf.limits()

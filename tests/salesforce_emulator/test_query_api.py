@@ -12,8 +12,9 @@ from salesforce_emulator.testing import OrgHandle
 pytestmark = pytest.mark.emulator
 
 
-def test_email_with_an_apostrophe_is_found_through_format_soql(sf: Salesforce,
-                                                               salesforce: OrgHandle) -> None:
+def test_email_with_an_apostrophe_is_found_through_format_soql(
+    sf: Salesforce, salesforce: OrgHandle
+) -> None:
     contact = salesforce.insert("Contact", LastName="O'Brien", Email="o'brien@x.com")
     soql = format_soql("SELECT Id FROM Contact WHERE Email = {}", "o'brien@x.com")
     assert [r["Id"] for r in sf.query(soql)["records"]] == [contact]
@@ -28,8 +29,9 @@ def test_email_comparison_ignores_case(sf: Salesforce, salesforce: OrgHandle) ->
 
 def test_query_all_pages_through_5000_records(sf: Salesforce, salesforce: OrgHandle) -> None:
     started = time.perf_counter()
-    salesforce.insert_many("Contact", [{"LastName": f"C{i}", "Email": f"c{i}@x.com"}
-                                       for i in range(5000)])
+    salesforce.insert_many(
+        "Contact", [{"LastName": f"C{i}", "Email": f"c{i}@x.com"} for i in range(5000)]
+    )
     assert time.perf_counter() - started < 5
     first = sf.query("SELECT Id FROM Contact")
     assert first["done"] is False and first["totalSize"] == 5000
@@ -59,8 +61,7 @@ def test_query_more_continues_with_the_locator(sf: Salesforce, salesforce: OrgHa
     assert "nextRecordsUrl" not in rest
 
 
-def test_unknown_query_locator_is_refused(api: str, auth: dict,
-                                          http: requests.Session) -> None:
+def test_unknown_query_locator_is_refused(api: str, auth: dict, http: requests.Session) -> None:
     response = http.get(f"{api}/query/01gXXXXXXXXXXXXXXX-2000", headers=auth)
     assert response.status_code == 400
     assert response.json()[0]["errorCode"] == "INVALID_QUERY_LOCATOR"
@@ -83,8 +84,9 @@ def test_soql_errors_keep_their_error_code(sf: Salesforce) -> None:
     assert exc.value.content[0]["errorCode"] == "INVALID_TYPE"
 
 
-def test_count_query_answers_total_size_without_records(sf: Salesforce,
-                                                        salesforce: OrgHandle) -> None:
+def test_count_query_answers_total_size_without_records(
+    sf: Salesforce, salesforce: OrgHandle
+) -> None:
     salesforce.insert_many("Account", [{"Name": "A"}, {"Name": "B"}])
     result = sf.query("SELECT COUNT() FROM Account")
     assert result["totalSize"] == 2 and result["records"] == []

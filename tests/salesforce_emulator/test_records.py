@@ -21,8 +21,9 @@ def error_of(exc: pytest.ExceptionInfo) -> dict:
     return exc.value.content[0]
 
 
-def test_create_answers_201_with_id_success_and_errors(sf: Salesforce, api: str, auth: dict,
-                                                       http: requests.Session) -> None:
+def test_create_answers_201_with_id_success_and_errors(
+    sf: Salesforce, api: str, auth: dict, http: requests.Session
+) -> None:
     response = http.post(f"{api}/sobjects/Account", json={"Name": "Acme"}, headers=auth)
     assert response.status_code == 201
     body = response.json()
@@ -31,7 +32,8 @@ def test_create_answers_201_with_id_success_and_errors(sf: Salesforce, api: str,
 
 
 def test_ids_carry_the_case_checksum_and_15_character_ids_are_accepted(
-        sf: Salesforce, salesforce: OrgHandle) -> None:
+    sf: Salesforce, salesforce: OrgHandle
+) -> None:
     record_id = sf.Contact.create({"LastName": "Doe"})["id"]
     assert record_id[15:] == checksum(record_id[:15])
     assert to18(record_id[:15]) == record_id
@@ -41,19 +43,24 @@ def test_ids_carry_the_case_checksum_and_15_character_ids_are_accepted(
 
 
 def test_retrieve_returns_attributes_and_all_fields_or_the_requested_ones(
-        sf: Salesforce, api: str, auth: dict, http: requests.Session) -> None:
+    sf: Salesforce, api: str, auth: dict, http: requests.Session
+) -> None:
     record_id = sf.Contact.create({"LastName": "Doe", "FirstName": "Jane"})["id"]
     full = sf.Contact.get(record_id)
-    assert full["attributes"] == {"type": "Contact",
-                                  "url": f"/services/data/v59.0/sobjects/Contact/{record_id}"}
+    assert full["attributes"] == {
+        "type": "Contact",
+        "url": f"/services/data/v59.0/sobjects/Contact/{record_id}",
+    }
     assert full["Name"] == "Jane Doe" and full["Email"] is None
-    some = http.get(f"{api}/sobjects/Contact/{record_id}?fields=LastName,Email",
-                    headers=auth).json()
+    some = http.get(
+        f"{api}/sobjects/Contact/{record_id}?fields=LastName,Email", headers=auth
+    ).json()
     assert set(some) == {"attributes", "LastName", "Email"}
 
 
 def test_system_fields_are_set_and_owner_defaults_to_the_calling_user(
-        sf: Salesforce, salesforce: OrgHandle) -> None:
+    sf: Salesforce, salesforce: OrgHandle
+) -> None:
     record = sf.Account.get(sf.Account.create({"Name": "Acme"})["id"])
     assert record["OwnerId"] == salesforce.admin_user_id
     assert record["CreatedById"] == record["LastModifiedById"] == salesforce.admin_user_id
@@ -61,19 +68,19 @@ def test_system_fields_are_set_and_owner_defaults_to_the_calling_user(
     assert record["SystemModstamp"] == record["LastModifiedDate"]
 
 
-def test_update_answers_204_and_delete_answers_204(api: str, auth: dict,
-                                                   http: requests.Session,
-                                                   salesforce: OrgHandle) -> None:
+def test_update_answers_204_and_delete_answers_204(
+    api: str, auth: dict, http: requests.Session, salesforce: OrgHandle
+) -> None:
     record_id = salesforce.insert("Account", {"Name": "Acme"})
-    updated = http.patch(f"{api}/sobjects/Account/{record_id}", json={"Phone": "1"},
-                         headers=auth)
+    updated = http.patch(f"{api}/sobjects/Account/{record_id}", json={"Phone": "1"}, headers=auth)
     assert updated.status_code == 204 and updated.content == b""
     assert http.delete(f"{api}/sobjects/Account/{record_id}", headers=auth).status_code == 204
     assert salesforce.get(record_id)["IsDeleted"] is True
 
 
 def test_deleted_record_is_not_found_on_retrieve_and_entity_is_deleted_on_update(
-        sf: Salesforce) -> None:
+    sf: Salesforce,
+) -> None:
     record_id = sf.Account.create({"Name": "Acme"})["id"]
     sf.Account.delete(record_id)
     with pytest.raises(SalesforceResourceNotFound) as missing:
@@ -87,9 +94,11 @@ def test_deleted_record_is_not_found_on_retrieve_and_entity_is_deleted_on_update
 def test_required_field_missing(sf: Salesforce) -> None:
     with pytest.raises(SalesforceMalformedRequest) as exc:
         sf.Lead.create({"FirstName": "Jo"})
-    assert error_of(exc) == {"message": "Required fields are missing: [LastName, Company]",
-                             "errorCode": "REQUIRED_FIELD_MISSING",
-                             "fields": ["LastName", "Company"]}
+    assert error_of(exc) == {
+        "message": "Required fields are missing: [LastName, Company]",
+        "errorCode": "REQUIRED_FIELD_MISSING",
+        "fields": ["LastName", "Company"],
+    }
 
 
 def test_clearing_a_required_field_on_update_is_refused(sf: Salesforce) -> None:
@@ -116,12 +125,14 @@ def test_restricted_picklist_refuses_unknown_values(sf: Salesforce) -> None:
 
 def test_picklist_defaults_and_derived_fields(sf: Salesforce) -> None:
     task = sf.Task.get(sf.Task.create({"Subject": "Call"})["id"])
-    assert (task["Status"], task["Priority"], task["IsClosed"]) == ("Not Started", "Normal",
-                                                                    False)
+    assert (task["Status"], task["Priority"], task["IsClosed"]) == ("Not Started", "Normal", False)
     lead = sf.Lead.get(sf.Lead.create({"LastName": "L", "Company": "C"})["id"])
     assert lead["Status"] == "Open - Not Contacted" and lead["IsConverted"] is False
-    opp = sf.Opportunity.get(sf.Opportunity.create(
-        {"Name": "O", "StageName": "Closed Won", "CloseDate": "2026-03-01"})["id"])
+    opp = sf.Opportunity.get(
+        sf.Opportunity.create({"Name": "O", "StageName": "Closed Won", "CloseDate": "2026-03-01"})[
+            "id"
+        ]
+    )
     assert opp["IsClosed"] is True and opp["IsWon"] is True
 
 
@@ -158,8 +169,14 @@ def test_not_createable_field_is_refused(sf: Salesforce) -> None:
 
 
 def test_task_subtype_is_createable_but_not_updateable(sf: Salesforce) -> None:
-    task_id = sf.Task.create({"Subject": "Call", "TaskSubtype": "Call", "CallType": "Outbound",
-                              "CallDurationInSeconds": 125})["id"]
+    task_id = sf.Task.create(
+        {
+            "Subject": "Call",
+            "TaskSubtype": "Call",
+            "CallType": "Outbound",
+            "CallDurationInSeconds": 125,
+        }
+    )["id"]
     assert sf.Task.get(task_id)["TaskSubtype"] == "Call"
     with pytest.raises(SalesforceMalformedRequest) as exc:
         sf.Task.update(task_id, {"TaskSubtype": "Email"})
@@ -183,24 +200,30 @@ def test_unknown_object_is_not_found(sf: Salesforce) -> None:
 
 
 def test_upsert_by_external_id_creates_201_then_updates_200(
-        sf: Salesforce, salesforce: OrgHandle, api: str, auth: dict,
-        http: requests.Session) -> None:
-    salesforce.add_field("Account", "Portal_Key__c", type="string", length=255,
-                         external_id=True, unique=True)
-    created = http.patch(f"{api}/sobjects/Account/Portal_Key__c/k-1", json={"Name": "A"},
-                         headers=auth)
+    sf: Salesforce, salesforce: OrgHandle, api: str, auth: dict, http: requests.Session
+) -> None:
+    salesforce.add_field(
+        "Account", "Portal_Key__c", type="string", length=255, external_id=True, unique=True
+    )
+    created = http.patch(
+        f"{api}/sobjects/Account/Portal_Key__c/k-1", json={"Name": "A"}, headers=auth
+    )
     assert created.status_code == 201
     assert created.json()["created"] is True
-    updated = http.patch(f"{api}/sobjects/Account/Portal_Key__c/k-1", json={"Name": "B"},
-                         headers=auth)
+    updated = http.patch(
+        f"{api}/sobjects/Account/Portal_Key__c/k-1", json={"Name": "B"}, headers=auth
+    )
     assert updated.status_code == 200
-    assert updated.json() == {"id": created.json()["id"], "success": True, "errors": [],
-                              "created": False}
+    assert updated.json() == {
+        "id": created.json()["id"],
+        "success": True,
+        "errors": [],
+        "created": False,
+    }
     assert sf.Account.get_by_custom_id("Portal_Key__c", "k-1")["Name"] == "B"
 
 
-def test_upsert_with_several_matches_answers_300(sf: Salesforce,
-                                                 salesforce: OrgHandle) -> None:
+def test_upsert_with_several_matches_answers_300(sf: Salesforce, salesforce: OrgHandle) -> None:
     salesforce.add_field("Contact", "Ext__c", external_id=True)
     salesforce.insert("Contact", LastName="A", Ext__c="dup")
     salesforce.insert("Contact", LastName="B", Ext__c="dup")
@@ -227,8 +250,13 @@ def test_describe_reports_fields_with_their_rules(sf: Salesforce) -> None:
     fields = {f["name"]: f for f in sf.Task.describe()["fields"]}
     status = fields["Status"]
     assert status["type"] == "picklist" and status["restrictedPicklist"] is True
-    assert {"active": True, "defaultValue": True, "label": "Not Started", "validFor": None,
-            "value": "Not Started"} in status["picklistValues"]
+    assert {
+        "active": True,
+        "defaultValue": True,
+        "label": "Not Started",
+        "validFor": None,
+        "value": "Not Started",
+    } in status["picklistValues"]
     assert fields["WhoId"]["referenceTo"] == ["Contact", "Lead"]
     assert fields["WhoId"]["relationshipName"] == "Who"
     assert fields["Description"]["length"] == 32000
@@ -242,28 +270,31 @@ def test_global_describe_lists_objects_with_key_prefixes(sf: Salesforce) -> None
     assert prefixes["EventRelation"] == "0RE" and prefixes["ContentDocumentLink"] == "06A"
 
 
-def test_versions_are_listed_without_a_session(salesforce: OrgHandle,
-                                               http: requests.Session) -> None:
+def test_versions_are_listed_without_a_session(
+    salesforce: OrgHandle, http: requests.Session
+) -> None:
     versions = http.get(f"{salesforce.instance_url}/services/data/").json()
     assert {"label": "Winter '21", "url": "/services/data/v50.0", "version": "50.0"} in versions
     assert versions[-1]["version"] == "64.0"
 
 
-def test_unsupported_version_is_not_found(salesforce: OrgHandle, auth: dict,
-                                          http: requests.Session) -> None:
-    response = http.get(f"{salesforce.instance_url}/services/data/v40.0/sobjects",
-                        headers=auth)
+def test_unsupported_version_is_not_found(
+    salesforce: OrgHandle, auth: dict, http: requests.Session
+) -> None:
+    response = http.get(f"{salesforce.instance_url}/services/data/v40.0/sobjects", headers=auth)
     assert response.status_code == 404
 
 
-def test_url_longer_than_16384_bytes_is_refused_with_414(api: str, auth: dict,
-                                                         http: requests.Session) -> None:
+def test_url_longer_than_16384_bytes_is_refused_with_414(
+    api: str, auth: dict, http: requests.Session
+) -> None:
     response = http.get(f"{api}/query?q=" + "x" * 16_400, headers=auth)
     assert response.status_code == 414
 
 
-def test_every_response_carries_the_api_usage_header(api: str, auth: dict,
-                                                     http: requests.Session) -> None:
+def test_every_response_carries_the_api_usage_header(
+    api: str, auth: dict, http: requests.Session
+) -> None:
     http.get(f"{api}/sobjects", headers=auth)
     response = http.get(f"{api}/limits", headers=auth)
     assert response.headers["Sforce-Limit-Info"] == "api-usage=2/100000"
@@ -271,15 +302,24 @@ def test_every_response_carries_the_api_usage_header(api: str, auth: dict,
 
 
 def test_event_derives_duration_and_refuses_end_before_start(sf: Salesforce) -> None:
-    event_id = sf.Event.create({"Subject": "Meeting",
-                                "StartDateTime": "2026-02-03T10:00:00Z",
-                                "EndDateTime": "2026-02-03T11:30:00.000+0000"})["id"]
+    event_id = sf.Event.create(
+        {
+            "Subject": "Meeting",
+            "StartDateTime": "2026-02-03T10:00:00Z",
+            "EndDateTime": "2026-02-03T11:30:00.000+0000",
+        }
+    )["id"]
     event = sf.Event.get(event_id)
     assert event["DurationInMinutes"] == 90 and event["ActivityDate"] == "2026-02-03"
     assert event["ActivityDateTime"] == "2026-02-03T10:00:00.000+0000"
     with pytest.raises(SalesforceMalformedRequest) as exc:
-        sf.Event.create({"Subject": "M", "StartDateTime": "2026-02-03T10:00:00Z",
-                         "EndDateTime": "2026-02-03T09:00:00Z"})
+        sf.Event.create(
+            {
+                "Subject": "M",
+                "StartDateTime": "2026-02-03T10:00:00Z",
+                "EndDateTime": "2026-02-03T09:00:00Z",
+            }
+        )
     assert error_of(exc)["errorCode"] == "FIELD_INTEGRITY_EXCEPTION"
 
 
@@ -290,16 +330,16 @@ def test_event_without_end_or_duration_is_missing_a_required_field(sf: Salesforc
 
 
 def test_contact_as_non_invitee_event_relation_needs_shared_activities(
-        salesforce_server, http: requests.Session) -> None:
+    salesforce_server, http: requests.Session
+) -> None:
     for shared in (True, False):
         org = salesforce_server.create_org("Org", shared_activities=shared)
-        sf = Salesforce(instance_url=org.instance_url, session_id=org.access_token,
-                        session=http)
+        sf = Salesforce(instance_url=org.instance_url, session_id=org.access_token, session=http)
         contact = org.insert("Contact", LastName="C")
-        event = org.insert("Event", Subject="M", StartDateTime="2026-01-01T10:00:00Z",
-                           DurationInMinutes=30)
-        relation = {"EventId": event, "RelationId": contact, "IsParent": True,
-                    "IsInvitee": False}
+        event = org.insert(
+            "Event", Subject="M", StartDateTime="2026-01-01T10:00:00Z", DurationInMinutes=30
+        )
+        relation = {"EventId": event, "RelationId": contact, "IsParent": True, "IsInvitee": False}
         if shared:
             assert sf.EventRelation.create(relation)["success"]
         else:
@@ -307,8 +347,9 @@ def test_contact_as_non_invitee_event_relation_needs_shared_activities(
                 sf.EventRelation.create(relation)
 
 
-def test_shared_activities_relate_the_who_of_an_activity(sf: Salesforce,
-                                                         salesforce: OrgHandle) -> None:
+def test_shared_activities_relate_the_who_of_an_activity(
+    sf: Salesforce, salesforce: OrgHandle
+) -> None:
     contact = salesforce.insert("Contact", LastName="C")
     task = sf.Task.create({"Subject": "Call", "WhoId": contact})["id"]
     relations = [r for r in salesforce.records("TaskRelation") if r["TaskId"] == task]
@@ -316,11 +357,12 @@ def test_shared_activities_relate_the_who_of_an_activity(sf: Salesforce,
 
 
 def test_content_note_creates_its_document_and_serves_its_content(
-        sf: Salesforce, salesforce: OrgHandle, api: str, auth: dict,
-        http: requests.Session) -> None:
+    sf: Salesforce, salesforce: OrgHandle, api: str, auth: dict, http: requests.Session
+) -> None:
     html = "<p>Met with <b>Jane</b></p>"
-    note_id = sf.ContentNote.create({"Title": "Meeting notes",
-                                     "Content": base64.b64encode(html.encode()).decode()})["id"]
+    note_id = sf.ContentNote.create(
+        {"Title": "Meeting notes", "Content": base64.b64encode(html.encode()).decode()}
+    )["id"]
     note = sf.ContentNote.get(note_id)
     assert note["FileType"] == "SNOTE" and note["TextPreview"] == "Met with Jane"
     assert note["Content"] == f"/services/data/v59.0/sobjects/ContentNote/{note_id}/Content"
@@ -329,30 +371,35 @@ def test_content_note_creates_its_document_and_serves_its_content(
     assert sf.ContentDocument.get(note_id)["Title"] == "Meeting notes"
 
 
-def test_deleting_a_content_document_deletes_its_links(sf: Salesforce,
-                                                       salesforce: OrgHandle) -> None:
+def test_deleting_a_content_document_deletes_its_links(
+    sf: Salesforce, salesforce: OrgHandle
+) -> None:
     account = salesforce.insert("Account", Name="A")
     note = sf.ContentNote.create({"Title": "N", "Content": "aGk="})["id"]
-    link = sf.ContentDocumentLink.create({"ContentDocumentId": note, "LinkedEntityId": account,
-                                          "ShareType": "V"})["id"]
+    link = sf.ContentDocumentLink.create(
+        {"ContentDocumentId": note, "LinkedEntityId": account, "ShareType": "V"}
+    )["id"]
     sf.ContentDocument.delete(note)
     assert salesforce.get(link)["IsDeleted"] is True
     assert [r for r in salesforce.records("ContentNote") if r["Id"] == note] == []
 
 
 def test_content_document_link_query_needs_a_document_or_entity_filter(
-        sf: Salesforce, salesforce: OrgHandle) -> None:
+    sf: Salesforce, salesforce: OrgHandle
+) -> None:
     with pytest.raises(SalesforceMalformedRequest) as exc:
         sf.query("SELECT Id FROM ContentDocumentLink")
     assert error_of(exc)["errorCode"] == "MALFORMED_QUERY"
     account = salesforce.insert("Account", Name="A")
-    result = sf.query(format_soql(
-        "SELECT Id FROM ContentDocumentLink WHERE LinkedEntityId = {}", account))
+    result = sf.query(
+        format_soql("SELECT Id FROM ContentDocumentLink WHERE LinkedEntityId = {}", account)
+    )
     assert result["totalSize"] == 0
 
 
 def test_duplicate_rule_detects_a_second_lead_with_the_same_email(
-        sf: Salesforce, salesforce: OrgHandle) -> None:
+    sf: Salesforce, salesforce: OrgHandle
+) -> None:
     salesforce.duplicate_rule("Lead", enabled=True)
     sf.Lead.create({"LastName": "A", "Company": "C", "Email": "jo@x.com"})
     with pytest.raises(SalesforceMalformedRequest) as exc:
@@ -362,19 +409,25 @@ def test_duplicate_rule_detects_a_second_lead_with_the_same_email(
 
 
 def test_validation_rule_answers_field_custom_validation_exception(
-        sf: Salesforce, salesforce: OrgHandle) -> None:
-    salesforce.validation_rule("Task", message="Subject is mandatory", field="Subject",
-                               when=lambda row: not row.get("Subject"))
+    sf: Salesforce, salesforce: OrgHandle
+) -> None:
+    salesforce.validation_rule(
+        "Task",
+        message="Subject is mandatory",
+        field="Subject",
+        when=lambda row: not row.get("Subject"),
+    )
     sf.Task.create({"Subject": "ok"})
     with pytest.raises(SalesforceMalformedRequest) as exc:
         sf.Task.create({"Description": "no subject"})
-    assert error_of(exc) == {"message": "Subject is mandatory",
-                             "errorCode": "FIELD_CUSTOM_VALIDATION_EXCEPTION",
-                             "fields": ["Subject"]}
+    assert error_of(exc) == {
+        "message": "Subject is mandatory",
+        "errorCode": "FIELD_CUSTOM_VALIDATION_EXCEPTION",
+        "fields": ["Subject"],
+    }
 
 
-def test_locked_record_answers_unable_to_lock_row(sf: Salesforce,
-                                                  salesforce: OrgHandle) -> None:
+def test_locked_record_answers_unable_to_lock_row(sf: Salesforce, salesforce: OrgHandle) -> None:
     account = salesforce.insert("Account", Name="A")
     salesforce.lock_record(account)
     with pytest.raises(SalesforceMalformedRequest) as exc:

@@ -22,9 +22,7 @@ def auto_log(partner: Partner, sf: OrgHandle) -> OrgHandle:
 
 
 def user(sf: OrgHandle, email: str, name: str = "Agent") -> str:
-    return sf.insert(
-        "User", Username=f"{email}.sf", Email=email, LastName=name, Alias=name[:8]
-    )
+    return sf.insert("User", Username=f"{email}.sf", Email=email, LastName=name, Alias=name[:8])
 
 
 def activity(partner: Partner, **overrides: Any) -> dict:
@@ -60,7 +58,9 @@ def test_a_call_is_logged_as_a_completed_call_task_owned_by_the_logging_user(
     assert task["WhoId"] == lead and task["OwnerId"] == agent
     assert task["Subject"] == "Outbound call: Pricing questions"
     assert (task["TaskSubtype"], task["CallType"], task["Status"]) == (
-        "Call", "Outbound", "Completed"
+        "Call",
+        "Outbound",
+        "Completed",
     )
     assert task["CallDurationInSeconds"] == 420 and task["ActivityDate"] == "2026-11-20"
     assert "Logged by" not in (task["Description"] or "")
@@ -155,9 +155,7 @@ def test_editing_a_logged_call_updates_its_task(partner: Partner, auto_log: OrgH
     auto_log.insert("Contact", LastName="Prospect", Email="lead@prospect.example")
     activity(partner)
 
-    partner.client.patch(
-        "/api/v1/activities/call-1/", {"notes": "Discount agreed."}, format="json"
-    )
+    partner.client.patch("/api/v1/activities/call-1/", {"notes": "Discount agreed."}, format="json")
 
     tasks = auto_log.records("Task")
     assert len(tasks) == 1 and "Discount agreed." in tasks[0]["Description"]
