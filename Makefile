@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | md5sum | cut -c1-12)
 REPORT := build/test-runs.txt
 
-.PHONY: venv run test test-sqlite test-postgres lint bench-emulator clean
+.PHONY: venv run test test-sqlite test-postgres lint bench-emulator bench-sync clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] >= (3, 11), "Python 3.11 or newer is needed"'
@@ -44,6 +44,12 @@ lint: venv
 
 bench-emulator: venv
 	$(BIN)/python bench/emulator.py
+
+## API calls per meeting and meetings/s of the sync (1, 100, 1,000 meetings, 50 ms per
+## request) next to a record-by-record baseline; fails when a target is missed.
+bench-sync: venv
+	@mkdir -p build
+	$(BIN)/python bench/sync.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build var db.sqlite3
