@@ -141,6 +141,26 @@ def test_drop_after_commit_applies_the_write_but_never_answers(
     assert sf.Account.create({"Name": "Next"})["success"]
 
 
+def test_a_fault_may_let_some_matching_requests_through_first(
+    sf: Salesforce, salesforce: OrgHandle
+) -> None:
+    salesforce.faults.fail_next(1, method="POST", path=r"/sobjects/Task", after=2)
+    salesforce.faults.drop_after_commit(1, method="POST", path=r"/sobjects/Account", after=1)
+
+    assert sf.Task.create({"Subject": "first"})["success"]
+    assert sf.Task.create({"Subject": "second"})["success"]
+    with pytest.raises(SalesforceMalformedRequest):
+        sf.Task.create({"Subject": "third"})
+    assert sf.Task.create({"Subject": "fourth"})["success"]
+    assert sf.Account.create({"Name": "answered"})["success"]
+    with pytest.raises(requests.exceptions.ConnectionError):
+        sf.Account.create({"Name": "written, not answered"})
+    assert sorted(r["Subject"] for r in salesforce.records("Task")) == [
+        "first", "fourth", "second"
+    ]
+    assert len(salesforce.records("Account")) == 2
+
+
 def test_request_log_records_each_call_and_counts_api_calls(
     sf: Salesforce, salesforce: OrgHandle
 ) -> None:
