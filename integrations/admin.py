@@ -5,6 +5,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.contenttypes.admin import GenericTabularInline
+from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -216,6 +217,8 @@ class SyncJobAdmin(admin.ModelAdmin):
 
     def resolve_view(self, request: HttpRequest, job_id: int) -> HttpResponse:
         job = get_object_or_404(SyncJob, pk=job_id)
+        if not request.user.has_perm("integrations.change_syncjob"):
+            raise PermissionDenied
         form = ResolveForm(request.POST or None, job=job)
         if request.method == "POST" and form.is_valid():
             try:

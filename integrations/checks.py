@@ -15,7 +15,8 @@ def sync_timeouts_check(app_configs: Any = None, **kwargs: Any) -> list[checks.C
     task after `timeout`. If retry <= timeout, a slow sync is started a second time while
     the first still runs; if timeout <= the Salesforce HTTP timeout, a worker is killed
     while waiting for an answer that may already have committed. max_attempts bounds how
-    often a task that keeps crashing its worker is handed out."""
+    often django-q2 hands out one task that keeps crashing its worker (the sweeper's own
+    re-dispatches are bounded by SYNC_MAX_ATTEMPTS)."""
     conf = settings.Q_CLUSTER
     errors: list[checks.CheckMessage] = []
     retry = int(conf.get("retry", 60))

@@ -20,7 +20,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from django_q.tasks import async_task
 
@@ -143,9 +143,17 @@ def job_claim(job_id: int, *, now: datetime) -> bool:
     is running (the unique index refuses the second one)."""
     try:
         with transaction.atomic():
+            # A job of the same object whose writes are in doubt (its run died after
+            # sending them) goes first: it finds what Salesforce already has.
+            in_doubt = SyncJob.objects.filter(
+                lock_key=OuterRef("lock_key"),
+                state__in=SyncJob.OPEN_STATES,
+                writes_sent_at__isnull=False,
+            ).exclude(pk=OuterRef("pk"))
             return (
                 SyncJob.objects.filter(pk=job_id, state=State.PENDING)
                 .filter(_due(now))
+                .exclude(Exists(in_doubt))
                 .update(
                     state=State.RUNNING,
                     lease_expires_at=now + timedelta(seconds=lease_seconds()),
@@ -241,7 +249,22 @@ def sync_jobs_run(*, job_id: int) -> None:
     if not jobs:
         logger.info("sync job %s not claimed: already taken, not due, or its object busy", job_id)
         return
-    if _tenant_run(jobs[0].tenant, jobs):
+    try:
+        ran = _tenant_run(jobs[0].tenant, jobs)
+    except Exception as exc:
+        # A bug or an answer nobody expected: the jobs are recorded as a failed try (and
+        # retried with backoff, within SYNC_MAX_ATTEMPTS) rather than left running.
+        logger.exception("sync jobs %s: unexpected error", [j.pk for j in jobs])
+        error = SalesforceError("retry", "INTERNAL_ERROR", f"{type(exc).__name__}: {exc}")
+        for job in jobs:
+            job.refresh_from_db()
+            if job.state != State.RUNNING:
+                continue
+            run = JobRun(job, job.tenant, None, None)  # type: ignore[arg-type]
+            run.finish = Finish(State.PENDING, f"Will retry: {error}", error=error)
+            _job_finish(run, started_at=now, api_calls=0, duration_ms=0, batch=len(jobs))
+        return
+    if ran:
         _dispatch_waiting(jobs)
 
 
@@ -338,7 +361,7 @@ def _writes_send(client: SalesforceClient, runs: list[JobRun]) -> None:
             _mappings_record(run, {})
     if not pending:
         return
-    SyncJob.objects.filter(pk__in=[r.job.pk for r in pending]).update(writes_sent_at=timezone.now())
+    _ledger_write(pending)
     results = writes_execute(
         client, [w for r in pending for w in r.writes], together=len(pending) == 1
     )
@@ -346,6 +369,9 @@ def _writes_send(client: SalesforceClient, runs: list[JobRun]) -> None:
         mine = {w.key: results.get(w.key) for w in run.writes}
         _mappings_record(run, {k: v for k, v in mine.items() if isinstance(v, str)})
         errors = [v for v in mine.values() if isinstance(v, SalesforceError)]
+        if not any(e.code in TRANSPORT_ERRORS for e in errors):
+            # Every create has its Id recorded or a clear refusal: nothing is in doubt.
+            _ledger_clear(run)
         if not errors:
             continue
         causes = [e for e in errors if not e.halted] or errors
@@ -356,16 +382,19 @@ def _writes_send(client: SalesforceClient, runs: list[JobRun]) -> None:
             for k, v in mine.items()
             if isinstance(v, SalesforceError) and not v.halted
         ]
-        if error.kind == "deleted" and not run.recreated:
-            _recreate(client, run, mine)
-        elif (
-            error.code == "FIELD_INTEGRITY_EXCEPTION"
-            and any(w.sobject == "EventRelation" for w in refused)
-            and not run.recreated
-        ):
-            _shared_activities_off(client, run)
-        else:
-            run.finish = _error_finish(run, error)
+        try:
+            if error.kind == "deleted" and not run.recreated:
+                _recreate(client, run, mine)
+            elif (
+                error.code == "FIELD_INTEGRITY_EXCEPTION"
+                and any(w.sobject == "EventRelation" for w in refused)
+                and not run.recreated
+            ):
+                _shared_activities_off(client, run)
+            else:
+                run.finish = _error_finish(run, error)
+        except SalesforceError as again:
+            run.finish = _error_finish(run, again)
 
 
 def _recreate(client: SalesforceClient, run: JobRun, results: dict[str, Any]) -> None:
@@ -424,7 +453,9 @@ def _replan(client: SalesforceClient, run: JobRun, note: str) -> None:
 def _mappings_record(run: JobRun, ids: dict[str, str]) -> None:
     """Store what was written before anything else happens: a retry then updates the
     same records instead of creating new ones."""
-    ids = {**run.adopted, **ids}
+    # A record found again counts as written unless its catch-up update failed.
+    planned = {w.key for w in run.writes}
+    ids = {**{k: v for k, v in run.adopted.items() if k not in planned}, **ids}
     with transaction.atomic():
         for spec in run.mapping_writes:
             lookup = {
@@ -453,8 +484,6 @@ def _mappings_record(run: JobRun, ids: dict[str, str]) -> None:
                     "parent_name": spec.parent_name,
                 },
             )
-        if all(spec.write_key in ids for spec in run.mapping_writes):
-            SyncJob.objects.filter(pk=run.job.pk).update(writes_sent_at=None)
     for callback in run.after_success:
         callback(ids)
 
@@ -478,23 +507,62 @@ IDENTITY_FIELDS = {
 FOUND_BY_PARENT = {"ContentDocumentLink": "ContentDocumentId"}
 
 
+# Errors after which nobody knows whether Salesforce applied the write.
+TRANSPORT_ERRORS = frozenset({"CONNECTION_ERROR", "TIMEOUT", "HTTP_ERROR"})
+
+
+def _ledger_write(runs: list[JobRun]) -> None:
+    """Before creating anything: store, with the job, what each create will be known
+    by in Salesforce, as planned now (a later run may plan other values, e.g. after the
+    meeting was renamed). Kept from an earlier interrupted run until it is resolved."""
+    now = timezone.now()
+    for run in runs:
+        ledger = dict(run.job.writes_sent or {})
+        for write in run.writes:
+            if write.op != "create" or write.sobject not in IDENTITY_FIELDS:
+                continue
+            ledger[write.key] = {
+                "sobject": write.sobject,
+                "identity": {
+                    name: _ledger_value(write.fields.get(name))
+                    for name in IDENTITY_FIELDS[write.sobject]
+                },
+            }
+        SyncJob.objects.filter(pk=run.job.pk).update(
+            writes_sent=ledger, writes_sent_at=run.job.writes_sent_at or now
+        )
+        run.job.writes_sent = ledger
+        run.job.writes_sent_at = run.job.writes_sent_at or now
+
+
+def _ledger_value(value: Any) -> str:
+    if isinstance(value, Ref):
+        return f"@{value.key}"
+    return "" if value is None else str(value)
+
+
+def _ledger_clear(run: JobRun) -> None:
+    SyncJob.objects.filter(pk=run.job.pk).update(writes_sent={}, writes_sent_at=None)
+    run.job.writes_sent, run.job.writes_sent_at = {}, None
+
+
 def _reconcile(client: SalesforceClient, runs: list[JobRun]) -> None:
     """For jobs whose previous run sent creates and died before recording them: find
-    records this integration's user created since then with the same identifying
-    fields, and take them instead of creating again (a create becomes an update, a link
-    that exists is dropped). Costs one lookup round, only after such a crash."""
-    interrupted = [r for r in runs if r.job.writes_sent_at and r.writes]
+    the records this integration's user created since then with the identifying
+    fields stored in the job's ledger, and take them instead of creating again (a create
+    becomes an update, a link that exists is dropped). Costs one lookup round, only
+    after such a crash."""
+    interrupted = [r for r in runs if r.job.writes_sent_at and r.job.writes_sent]
     if not interrupted:
         return
     since = min(r.job.writes_sent_at for r in interrupted) - timedelta(minutes=5)
-    creates = [w for r in interrupted for w in r.writes if w.op == "create"]
-    by_type = sorted({w.sobject for w in creates if w.sobject in IDENTITY_FIELDS})
+    kinds = sorted({e["sobject"] for r in interrupted for e in r.job.writes_sent.values()})
     me = interrupted[0].connection.installer_salesforce_user_id
     queries = []
-    for sobject in by_type:
+    for sobject in kinds:
         if sobject in FOUND_BY_PARENT:
             continue
-        fields = ", ".join(("Id",) + IDENTITY_FIELDS[sobject])
+        fields = ", ".join(("Id", *IDENTITY_FIELDS[sobject]))
         # Object and field names come from IDENTITY_FIELDS above; only values vary.
         soql = format_soql(f"SELECT {fields} FROM {sobject} WHERE CreatedDate >= {{}}", since)  # noqa: S608
         if me:
@@ -509,70 +577,56 @@ def _reconcile(client: SalesforceClient, runs: list[JobRun]) -> None:
     adopted = 0
     for run in interrupted:
         resolved: dict[str, str] = {}
-        keep: list[Write] = []
-        for write in run.writes:
-            if write.op != "create" or write.sobject not in IDENTITY_FIELDS:
-                keep.append(write)
-                continue
-            values = {
-                name: (resolved.get(v.key, "?") if isinstance(v, Ref) else v)
-                for name, v in write.fields.items()
+        for key, entry in run.job.writes_sent.items():
+            sobject = entry["sobject"]
+            identity = {
+                name: (resolved.get(value[1:], "?") if value.startswith("@") else value)
+                for name, value in entry["identity"].items()
             }
-            if write.sobject in FOUND_BY_PARENT:
-                parent_field = FOUND_BY_PARENT[write.sobject]
-                if values.get(parent_field, "?") == "?":
-                    keep.append(write)
-                    continue
-                rows = queries_run(
-                    client,
-                    [
-                        (
-                            write.sobject,
-                            format_soql(
-                                f"SELECT Id, {', '.join(IDENTITY_FIELDS[write.sobject])} FROM "  # noqa: S608
-                                f"{write.sobject} WHERE {parent_field} = {{}}",
-                                values[parent_field],
-                            ),
-                        )
-                    ],
+            if "?" in identity.values():
+                continue  # its parent was never created, so neither was it
+            if sobject in FOUND_BY_PARENT:
+                parent_field = FOUND_BY_PARENT[sobject]
+                fields = ", ".join(IDENTITY_FIELDS[sobject])
+                soql = format_soql(
+                    f"SELECT Id, {fields} FROM {sobject} WHERE {parent_field} = {{}}",  # noqa: S608
+                    identity[parent_field],
                 )
-                candidates = rows[write.sobject]
+                candidates = queries_run(client, [(sobject, soql)])[sobject]
             else:
-                candidates = found.get(write.sobject, [])
+                candidates = found.get(sobject, [])
             match = next(
                 (
                     row
                     for row in candidates
                     if row["Id"] not in taken
-                    and all(
-                        (row.get(name) or "") == (values.get(name) or "")
-                        for name in IDENTITY_FIELDS[write.sobject]
-                    )
+                    and all((row.get(n) or "") == v for n, v in identity.items())
                 ),
                 None,
             )
-            if match is None:
+            if match is not None:
+                taken.add(match["Id"])
+                resolved[key] = match["Id"]
+                adopted += 1
+        keep: list[Write] = []
+        for write in run.writes:
+            if write.op != "create" or write.key not in resolved:
                 keep.append(write)
-                continue
-            taken.add(match["Id"])
-            resolved[write.key] = match["Id"]
-            adopted += 1
-            if write.sobject in ("ContentDocumentLink", "EventRelation", "OpportunityContactRole"):
-                continue  # the link exists; nothing to change on it
-            keep.append(
-                Write(
-                    write.key,
-                    write.group,
-                    "update",
-                    write.sobject,
-                    {
-                        k: v
-                        for k, v in write.fields.items()
-                        if k not in _CREATE_ONLY.get(write.sobject, ())
-                    },
-                    salesforce_id=match["Id"],
+            elif write.sobject not in LINK_OBJECTS:
+                keep.append(
+                    Write(
+                        write.key,
+                        write.group,
+                        "update",
+                        write.sobject,
+                        {
+                            k: v
+                            for k, v in write.fields.items()
+                            if k not in _CREATE_ONLY.get(write.sobject, ())
+                        },
+                        salesforce_id=resolved[write.key],
+                    )
                 )
-            )
         # Refs to adopted records become plain Ids.
         for write in keep:
             write.fields = {
@@ -587,6 +641,7 @@ def _reconcile(client: SalesforceClient, runs: list[JobRun]) -> None:
     logger.info("recovered %s records created by interrupted runs", adopted)
 
 
+LINK_OBJECTS = frozenset({"ContentDocumentLink", "EventRelation", "OpportunityContactRole"})
 # Fields Salesforce accepts on create only.
 _CREATE_ONLY = {
     "Note": ("ParentId",),
@@ -594,7 +649,6 @@ _CREATE_ONLY = {
     "Event": ("EventSubtype",),
     "OpportunityContactRole": ("OpportunityId",),
 }
-
 
 # --- outcomes -------------------------------------------------------------------------
 
@@ -637,17 +691,17 @@ def _job_finish(
     if error is not None and error.kind == "reauth":
         outcome = Outcome.REAUTH
         attempts -= 1  # waiting for a person is not a failed try
+    elif error is not None and error.code == "REQUEST_LIMIT_EXCEEDED":
+        # The org's daily budget is spent: waiting for it is not a failed try either.
+        attempts -= 1
+        next_attempt = timezone.now() + timedelta(seconds=settings.SYNC_LIMIT_PAUSE_SECONDS)
+        reason = f"{reason} Next attempt at {next_attempt:%H:%M:%S} UTC."
     elif state == State.PENDING:
         if attempts >= settings.SYNC_MAX_ATTEMPTS:
             state = State.FAILED
             reason = f"Gave up after {attempts} attempts. Last error: {error}"
         else:
             next_attempt = timezone.now() + timedelta(seconds=backoff_seconds(attempts))
-            if error is not None and error.code == "REQUEST_LIMIT_EXCEEDED":
-                next_attempt = max(
-                    next_attempt,
-                    timezone.now() + timedelta(seconds=settings.SYNC_LIMIT_PAUSE_SECONDS),
-                )
             reason = f"{reason} Next attempt at {next_attempt:%H:%M:%S} UTC."
     note = f" (in a batch of {batch} jobs)" if batch > 1 else ""
     with transaction.atomic():
@@ -718,17 +772,25 @@ def sync_jobs_sweep(*, now: datetime | None = None) -> dict[str, int]:
     expired = SyncJob.objects.filter(state=State.RUNNING, lease_expires_at__lt=now)
     recovered = 0
     for job in expired:
+        # A job whose worker keeps dying with it is not handed out forever.
+        exhausted = job.attempt_count >= settings.SYNC_MAX_ATTEMPTS
         if SyncJob.objects.filter(pk=job.pk, state=State.RUNNING, lease_expires_at__lt=now).update(
-            state=State.PENDING,
+            state=State.FAILED if exhausted else State.PENDING,
             lease_expires_at=None,
-            reason="Its worker stopped mid-sync; taken up again.",
+            reason=(
+                f"Gave up after {job.attempt_count} attempts: its worker stopped mid-sync "
+                "each time."
+                if exhausted
+                else "Its worker stopped mid-sync; taken up again."
+            ),
+            finished_at=now if exhausted else None,
             updated_at=now,
         ):
             SyncAttempt.objects.create(
                 job=job,
                 started_at=job.updated_at,
                 finished_at=now,
-                outcome=Outcome.RETRY,
+                outcome=Outcome.FAILED if exhausted else Outcome.RETRY,
                 message="The worker running this job stopped before it finished (lease expired).",
             )
             recovered += 1

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
-from django.db import models
+from django.db import models, transaction
 
 from integrations.engine import (
     Executor,
@@ -132,6 +132,8 @@ def note_writes(
                 )
             )
             return
+        if mapping.salesforce_object == "ContentNote" and not _linked(run, mapping, link_purpose):
+            _link_restore(run, name, mapping, link_purpose, version)
         if mapping.pushed_version >= version and not force:
             return  # Salesforce already holds this version or a newer one
         classic = mapping.salesforce_object == "Note"
@@ -159,34 +161,6 @@ def note_writes(
                 salesforce_id=mapping.salesforce_id,
             )
         )
-        if not classic and not _linked(run, mapping, link_purpose):
-            # An earlier run made the note but not its link (a partial batch failure).
-            run.writes.append(
-                Write(
-                    run.key(name) + "_link",
-                    run.key(""),
-                    "create",
-                    "ContentDocumentLink",
-                    {
-                        "ContentDocumentId": mapping.salesforce_id,
-                        "LinkedEntityId": mapping.parent_id,
-                        "ShareType": "V",
-                    },
-                )
-            )
-            run.mapping_writes.append(
-                MappingWrite(
-                    run.key(name) + "_link",
-                    mapping.content_type_id,
-                    mapping.object_id,
-                    link_purpose,
-                    "ContentDocumentLink",
-                    version,
-                    mapping.parent_object,
-                    mapping.parent_id,
-                    mapping.parent_name,
-                )
-            )
         run.mapping_writes.append(
             MappingWrite(
                 run.key(name),
@@ -282,6 +256,40 @@ def highlight_note_writes(
         target_ref=target_ref,
         mapping=mapping,
         force=force,
+    )
+
+
+def _link_restore(
+    run: JobRun, name: str, mapping: SyncMapping, link_purpose: str, version: int
+) -> None:
+    """An earlier run made the note but not its link (a batch in which the link's
+    request failed): link it now, whatever else is up to date."""
+    key = run.key(name) + "_link"
+    run.writes.append(
+        Write(
+            key,
+            run.key(""),
+            "create",
+            "ContentDocumentLink",
+            {
+                "ContentDocumentId": mapping.salesforce_id,
+                "LinkedEntityId": mapping.parent_id,
+                "ShareType": "V",
+            },
+        )
+    )
+    run.mapping_writes.append(
+        MappingWrite(
+            key,
+            mapping.content_type_id,
+            mapping.object_id,
+            link_purpose,
+            "ContentDocumentLink",
+            version,
+            mapping.parent_object,
+            mapping.parent_id,
+            mapping.parent_name,
+        )
     )
 
 
@@ -572,10 +580,23 @@ class HighlightsSend(Executor):
             chosen = params["target"]
             target = Candidate(chosen["object"], chosen["id"], chosen.get("name", ""))
         else:
+            if found.situation in ("match", "several"):
+                # SPEC 3.1 creates an Account only when the Contacts belong to none (or
+                # nobody matches); moving Contacts away from their Account is not ours.
+                names = ", ".join(c.name or c.id for c in found.candidates)
+                return run.done(
+                    State.NEEDS_REVIEW,
+                    f"The attendees' Contacts already belong to {names}; choose one of them "
+                    "(or another record) instead of creating an Account.",
+                    candidates=[c.as_dict() for c in found.candidates],
+                )
             create = params.get("create") or {}
             target, target_ref = self._create_organisation(
                 run, meeting, create, found.contacts, emails, directory
             )
+            # The Notes are written before the new record's Id is known: once it is,
+            # they are rendered again with their link to it.
+            run.after_success.append(lambda ids, meeting=meeting: _notes_relink(meeting))
         own = mappings_for(run, Highlight, [h.pk for h in run.state["highlights"]])
         for highlight in run.state["highlights"]:
             highlight_note_writes(
@@ -665,6 +686,9 @@ class HighlightsSend(Executor):
         people: list[tuple[Attendee | None, str | Ref]] = []
         matched = {c.email for c in contacts}
         for contact in contacts:
+            if contact.account_id:
+                people.append((attendees.get(contact.email), contact.id))
+                continue
             run.writes.append(
                 Write(
                     run.key(f"link{contact.id}"),
@@ -729,6 +753,18 @@ class HighlightsSend(Executor):
         return target, target_ref
 
 
+def _notes_relink(meeting: Meeting) -> None:
+    from integrations import services
+
+    with transaction.atomic():
+        services.sync_job_enqueue(
+            tenant=meeting.tenant,
+            operation=services.OPERATION_MEETING_SYNC,
+            local_object=meeting,
+            params={"reason": "link the Notes to the record just created"},
+        )
+
+
 def _split_name(name: str, email: str) -> tuple[str, str]:
     """First and last name for a new Contact or Lead; Salesforce requires a last name,
     so an unnamed person gets the part of the address before the @."""
@@ -772,6 +808,7 @@ class ActivityLog(Executor):
             "external": external,
             "internal": internal,
             "maps": maps,
+            "leads": {oid: m for (oid, purpose), m in maps.items() if purpose == PARTICIPANT_LEAD},
             "emails": emails,
         }
         run.people_emails.update(emails)
@@ -824,6 +861,10 @@ class ActivityLog(Executor):
             if participant is None:
                 continue
             who: str | Ref
+            made = run.state["leads"].get(participant.pk)
+            if made is not None and email in lead_requests and email not in chosen:
+                # A Lead was already created for this participant: it is the one.
+                chosen[email] = Person("Lead", made.salesforce_id, email, participant.name)
             if email in lead_requests and email not in chosen:
                 lead_key = run.key(f"lead{participant.pk}")
                 run.writes.append(

@@ -163,6 +163,9 @@ class SyncJob(models.Model):
     # their Ids are recorded. Still set on the next run means the process died in
     # between: that run looks the records up before creating anything.
     writes_sent_at = models.DateTimeField(null=True, blank=True)
+    # What each of those creates is known by in Salesforce (write key -> object and
+    # identifying fields), as planned when they were sent.
+    writes_sent = models.JSONField(default=dict, blank=True)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
     )

@@ -212,7 +212,9 @@ def event_people(
     Contacts of the target's Account come first, then the other matched Contacts; the
     first is the Who, the rest become EventRelations.
     """
-    if target.sobject in ("Lead", "Contact"):
+    if target.sobject == "Lead":
+        return target.id, []  # an activity cannot relate a Lead and Contacts together
+    if target.sobject == "Contact":
         return target.id, [c.id for c in contacts if c.id != target.id]
     ordered = sorted(contacts, key=lambda c: c.account_id != target.id)
     if not ordered:

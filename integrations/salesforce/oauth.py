@@ -125,7 +125,12 @@ def oauth_token_refresh(*, refresh_token: str) -> TokenResponse:
         )
     except requests.RequestException as exc:
         raise OAuthUnavailable(f"Salesforce's token endpoint did not answer: {exc}") from exc
-    body = response.json() if response.content else {}
+    try:
+        body = response.json() if response.content else {}
+    except ValueError:
+        raise OAuthUnavailable(
+            f"Salesforce's token endpoint answered {response.status_code} without JSON."
+        ) from None
     if response.status_code >= 500:
         raise OAuthUnavailable(f"Salesforce's token endpoint answered {response.status_code}.")
     if response.status_code != 200:

@@ -155,9 +155,7 @@ def test_a_fault_may_let_some_matching_requests_through_first(
     assert sf.Account.create({"Name": "answered"})["success"]
     with pytest.raises(requests.exceptions.ConnectionError):
         sf.Account.create({"Name": "written, not answered"})
-    assert sorted(r["Subject"] for r in salesforce.records("Task")) == [
-        "first", "fourth", "second"
-    ]
+    assert sorted(r["Subject"] for r in salesforce.records("Task")) == ["first", "fourth", "second"]
     assert len(salesforce.records("Account")) == 2
 
 

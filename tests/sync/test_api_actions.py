@@ -358,7 +358,8 @@ def test_sync_jobs_are_listed_newest_first_and_filtered(
     jobs = partner.client.get("/api/v1/sync-jobs/").json()["results"]
     sends = partner.client.get("/api/v1/sync-jobs/", {"operation": "highlights.send"}).json()
 
-    assert jobs[0]["operation"] == "highlights.send"
+    # Newest first: the Notes' relink to the Account just created follows the send.
+    assert [j["operation"] for j in jobs[:2]] == ["meeting.sync", "highlights.send"]
     assert [j["id"] for j in jobs] == sorted((j["id"] for j in jobs), reverse=True)
     assert [j["operation"] for j in sends["results"]] == ["highlights.send"]
     bad = partner.client.get("/api/v1/sync-jobs/", {"state": "lost"})
@@ -541,3 +542,46 @@ def test_a_tenant_without_salesforce_gets_a_conflict_on_preview(partner: Partner
 
     assert answer.status_code == 409, answer.json()
     assert "not connected" in answer.json()["detail"]
+
+
+def test_creating_an_account_is_refused_when_the_contacts_already_belong_to_one(
+    partner: Partner, manual: OrgHandle
+) -> None:
+    initech = manual.insert("Account", Name="Initech")
+    bob = manual.insert("Contact", LastName="Bob", Email="bob@initech.example", AccountId=initech)
+    meeting_push(partner, attendees=EXTERNAL)
+
+    job = send(partner, {"highlights": ["h1"], "create": {"account_name": "New Co"}})
+
+    assert job["state"] == "needs_review" and "already belong to Initech" in job["reason"]
+    assert manual.get(bob)["AccountId"] == initech  # not moved away
+    assert [a["Name"] for a in manual.records("Account")] == ["Initech"]
+    assert manual.records("ContentNote") == []
+
+
+def test_notes_sent_to_a_new_account_link_to_it(partner: Partner, manual: OrgHandle) -> None:
+    meeting_push(partner, attendees=EXTERNAL)
+
+    send(partner, {"highlights": ["h1"], "create": {"account_name": "Initech"}})
+
+    (account,) = manual.records("Account")
+    (note,) = manual.records("ContentNote")
+    body = manual.note_content(note["Id"]).decode()
+    assert f"{manual.instance_url}/{account['Id']}" in body and "Initech" in body
+
+
+def test_a_lead_made_for_a_participant_is_not_made_again_when_logging(
+    partner: Partner, manual: OrgHandle
+) -> None:
+    activity_push(partner, "call-1", [{"email": "erin@umbrella.example", "name": "Erin Stone"}])
+    partner.client.post("/api/v1/activities/call-1/leads/", {"email": "erin@umbrella.example"})
+
+    job = partner.client.post(
+        "/api/v1/activities/call-1/log/",
+        {"choices": {"erin@umbrella.example": {"object": "create_lead"}}},
+        format="json",
+    ).json()
+
+    assert job["state"] == "succeeded", job["reason"]
+    (lead,) = manual.records("Lead")
+    assert [t["WhoId"] for t in manual.records("Task")] == [lead["Id"]]

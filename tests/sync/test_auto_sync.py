@@ -127,6 +127,22 @@ def test_an_unconverted_lead_is_used_when_no_contact_matches(
     assert event["WhoId"] == lead and not event.get("WhatId")
 
 
+def test_a_lead_event_relates_no_contacts(partner: Partner, sf: OrgHandle) -> None:
+    """Salesforce cannot relate a Lead and Contacts to one activity."""
+    lead = sf.insert("Lead", LastName="Bob", Company="Initech", Email="bob@initech.example")
+    peter = sf.insert("Contact", LastName="Peter", Email="peter@initech.example")  # no Account
+    services.integration_settings_update(
+        tenant=partner.tenant, auto_sync_match_order=["Lead", "Account", "Opportunity", "Contact"]
+    )
+
+    meeting_push(partner, attendees=["bob@initech.example", "peter@initech.example"])
+
+    event = sf.records("Event")[0]
+    assert event["WhoId"] == lead
+    related = {r["RelationId"] for r in sf.records("EventRelation") if r["EventId"] == event["Id"]}
+    assert peter not in related
+
+
 def test_several_accounts_at_the_first_level_wait_for_a_person(
     partner: Partner, sf: OrgHandle
 ) -> None:

@@ -113,6 +113,7 @@ def test_the_api_limit_pauses_the_tenant_and_nothing_is_lost(
     meeting_push(partner, attendees=ATTENDEES)
     job = last_job("meeting.processed")
     assert job.state == "pending" and "REQUEST_LIMIT_EXCEEDED" in job.reason
+    assert job.attempt_count == 0  # waiting for the budget is not a failed try
     paused_until = connection_of(partner).paused_until
     assert paused_until > timezone.now() + timedelta(minutes=10)
 

@@ -1,0 +1,145 @@
+"""Crash and partial-failure recovery (SPEC 4): what an interrupted or half-failed sync
+leaves behind is found and finished, never made twice."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from integrations import services
+from integrations.models import SyncJob
+from salesforce_emulator.testing import OrgHandle
+from tests.conftest import Partner
+from tests.sync.conftest import last_job, meeting_push
+from tests.sync.test_faults import ATTENDEES, exactly_one_sync_in, time_passes
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def initech(sf: OrgHandle) -> str:
+    account = sf.insert("Account", Name="Initech")
+    sf.insert("Contact", LastName="Bob", Email="bob@initech.example", AccountId=account)
+    sf.insert("Contact", LastName="Peter", Email="peter@initech.example", AccountId=account)
+    return account
+
+
+def dropped_auto_sync(partner: Partner, sf: OrgHandle) -> SyncJob:
+    """The auto-sync's write reaches Salesforce; its answer never comes back."""
+    sf.faults.drop_after_commit(1, method="POST", path=r"/composite$", after=1)
+    meeting_push(partner, attendees=ATTENDEES)
+    job = last_job("meeting.processed")
+    assert job.state == "pending" and job.writes_sent_at is not None
+    return job
+
+
+def test_a_rename_between_the_lost_answer_and_the_retry_makes_no_second_record(
+    partner: Partner, sf: OrgHandle, initech: str
+) -> None:
+    job = dropped_auto_sync(partner, sf)
+
+    partner.client.patch("/api/v1/meetings/m-1/", {"title": "Renamed"}, format="json")
+    time_passes()
+
+    job.refresh_from_db()
+    assert job.state == "succeeded", job.reason
+    exactly_one_sync_in(sf, initech)
+    assert sf.records("Event")[0]["Subject"] == "Renamed"
+    assert "Renamed" in sf.note_content(sf.records("ContentNote")[0]["Id"]).decode()
+
+
+def test_other_syncs_of_the_meeting_wait_for_the_interrupted_one(
+    partner: Partner, sf: OrgHandle, initech: str
+) -> None:
+    job = dropped_auto_sync(partner, sf)
+
+    # A member sends a highlight by hand meanwhile: it must not write an Event of its own.
+    sent = services.highlights_send(
+        meeting=job.local_object,
+        highlight_ids=["h1"],
+        target={"object": "Account", "id": initech, "name": "Initech"},
+    )
+    sent.refresh_from_db()
+    assert sent.state == "pending" and sent.attempt_count == 0
+    time_passes()
+
+    assert set(
+        SyncJob.objects.filter(pk__in=[job.pk, sent.pk]).values_list("state", flat=True)
+    ) == {"succeeded"}
+    assert len(sf.records("Event")) == 1
+    assert len(sf.records("ContentNote")) == 2  # the meeting's Note and the sent highlight's
+
+
+def test_a_note_whose_link_failed_in_a_batch_is_linked_on_retry(
+    partner: Partner, sf: OrgHandle, initech: str
+) -> None:
+    """Two meetings synced in one batch (collections, one bad record fails only its
+    job): the second's Event is refused after its Note was made; its retry links the
+    Note and makes the Event, and nothing is doubled."""
+    services.salesforce_disconnect(tenant=partner.tenant)
+    meeting_push(partner, "m-1", attendees=ATTENDEES)
+    meeting_push(partner, "m-2", attendees=ATTENDEES, title="Second meeting")
+    sf.validation_rule("Event", "Events need a location", when={"Subject": "Second meeting"})
+
+    services.salesforce_connection_connect(
+        tenant=partner.tenant, instance_url=sf.instance_url, access_token=sf.new_access_token()
+    )
+    second = SyncJob.objects.get(
+        operation="meeting.processed", object_id=last_job("meeting.processed").object_id
+    )
+    assert second.state == "failed" and "Events need a location" in second.reason
+    assert "batch of 2" in second.attempts.get().message
+
+    sf.org.validation_rules.clear()
+    services.sync_job_retry(job=second)
+
+    second.refresh_from_db()
+    assert second.state == "succeeded", second.reason
+    notes = sf.records("ContentNote")
+    assert len(notes) == 2 and len(sf.records("Event")) == 2
+    linked = {r["ContentDocumentId"] for r in sf.records("ContentDocumentLink")}
+    assert linked == {n["Id"] for n in notes}
+
+
+def test_an_unexpected_error_is_recorded_and_retried_not_left_running(
+    partner: Partner, sf: OrgHandle, initech: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from integrations.salesforce import payloads
+
+    real = payloads.note_html
+
+    def broken(**kwargs: Any) -> str:
+        raise RuntimeError("rendering broke")
+
+    monkeypatch.setattr(payloads, "note_html", broken)
+    meeting_push(partner, attendees=ATTENDEES)
+
+    job = last_job("meeting.processed")
+    assert job.state == "pending" and "INTERNAL_ERROR" in job.reason
+    assert job.attempts.get().salesforce_error_code == "INTERNAL_ERROR"
+
+    monkeypatch.setattr(payloads, "note_html", real)
+    time_passes()
+    job.refresh_from_db()
+    assert job.state == "succeeded"
+    exactly_one_sync_in(sf, initech)
+
+
+def test_a_job_whose_worker_keeps_dying_ends_failed(
+    partner: Partner, sf: OrgHandle, settings: Any
+) -> None:
+    settings.SYNC_MAX_ATTEMPTS = 3
+    meeting_push(partner, attendees=ATTENDEES)  # nobody matches: skipped, final
+    job = last_job("meeting.processed")
+    SyncJob.objects.filter(pk=job.pk).update(
+        state="running", attempt_count=3, lease_expires_at=timezone.now() - timedelta(seconds=1)
+    )
+
+    services.sync_jobs_sweep()
+
+    job.refresh_from_db()
+    assert job.state == "failed" and "Gave up after 3 attempts" in job.reason
+    assert job.attempts.order_by("-id").first().outcome == "failed"
