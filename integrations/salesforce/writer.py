@@ -137,7 +137,9 @@ def _collections(
                 ):
                     results[write.key] = result
                     if isinstance(result, SalesforceError):
-                        failed_groups.setdefault(write.group, result)
+                        known = failed_groups.get(write.group)
+                        if known is None or (known.halted and not result.halted):
+                            failed_groups[write.group] = result  # the real cause wins
     # A group fails as a whole: a job whose note landed but whose event did not is
     # reported failed, and its retry finds the note through the mapping.
     for write in writes:
@@ -176,6 +178,10 @@ def _collection_call(
     for write, answer in zip(chunk, answers, strict=True):
         if answer.get("success"):
             out.append(answer.get("id") or write.salesforce_id)
-        else:
-            out.append(error_from_body(answer.get("errors") or [], None))
+            continue
+        error = error_from_body(answer.get("errors") or [], None)
+        if error.code == "ALL_OR_NONE_OPERATION_ROLLED_BACK":
+            # Not refused itself: undone because another record of the request was.
+            error = replace(error, halted=True)
+        out.append(error)
     return out

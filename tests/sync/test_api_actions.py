@@ -585,3 +585,35 @@ def test_a_lead_made_for_a_participant_is_not_made_again_when_logging(
     assert job["state"] == "succeeded", job["reason"]
     (lead,) = manual.records("Lead")
     assert [t["WhoId"] for t in manual.records("Task")] == [lead["Id"]]
+
+
+def test_a_locked_record_in_a_large_send_is_retried_not_failed(
+    partner: Partner, manual: OrgHandle
+) -> None:
+    """More than 25 records go out as collections (all or none per request): the
+    records undone because another was refused are not mistaken for the cause."""
+    initech = manual.insert("Account", Name="Initech")
+    manual.insert("Contact", LastName="Bob", Email="bob@initech.example", AccountId=initech)
+    texts = [f"Point {n}" for n in range(13)]
+    meeting_push(partner, attendees=EXTERNAL, highlights=texts)
+    manual.lock_record(initech)
+
+    job = send(
+        partner,
+        {
+            "highlights": [f"h{n + 1}" for n in range(13)],
+            "target": {"object": "Account", "id": initech},
+        },
+    )
+
+    assert job["state"] == "pending", job["reason"]
+    assert "UNABLE_TO_LOCK_ROW" in job["reason"]
+    manual.unlock_record(initech)
+    SyncJob.objects.filter(pk=job["id"]).update(next_attempt_at=None)
+    services.sync_job_run(job_id=job["id"])
+    assert SyncJob.objects.get(pk=job["id"]).state == "succeeded"
+    assert len(manual.records("ContentNote")) == 13
+    assert (
+        len([r for r in manual.records("ContentDocumentLink") if r["LinkedEntityId"] == initech])
+        == 13
+    )
