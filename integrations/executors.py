@@ -80,10 +80,13 @@ def highlight_views(highlights: Sequence[Highlight]) -> list[payloads.HighlightV
     ]
 
 
-def meeting_note_version(meeting: Meeting) -> int:
-    """Grows with every change to any of the meeting's highlights (each edit or deletion
-    bumps one version; a new highlight adds one): the auto-sync Note's version."""
-    return sum(h.version for h in Highlight.objects.filter(meeting=meeting)) + 1
+def meeting_highlights(meeting: Meeting) -> tuple[list[Highlight], int]:
+    """The meeting's current highlights and the auto-sync Note's version, read in one
+    query so that they agree: the version grows with every change to any highlight
+    (each edit or deletion bumps one; a new highlight adds one). Were they read apart,
+    an edit committed in between would be recorded as pushed without being sent."""
+    rows = list(Highlight.objects.filter(meeting=meeting))
+    return [h for h in rows if not h.is_deleted], sum(h.version for h in rows) + 1
 
 
 def external_attendees(meeting: Meeting) -> list[str]:
@@ -438,7 +441,7 @@ class MeetingAutoSync(Executor):
                 f"Linked to {target.sobject} {target.name or target.id}, the first match in "
                 f"the order {', '.join(run.settings.auto_sync_match_order)}."
             )
-        highlights = list(Highlight.objects.filter(meeting=meeting, is_deleted=False))
+        highlights, version = meeting_highlights(meeting)
         note_writes(
             run,
             name="note",
@@ -446,7 +449,7 @@ class MeetingAutoSync(Executor):
             highlights=highlights,
             local=(ct(Meeting), meeting.pk),
             purposes=(MEETING_NOTE, MEETING_NOTE_LINK),
-            version=meeting_note_version(meeting),
+            version=version,
             target=target,
             mapping=note_mapping,
         )
@@ -489,14 +492,15 @@ class HighlightPropagate(Executor):
         if run.state["own"] is not None:
             highlight_note_writes(run, meeting, highlight, run.state["own"])
         if run.state["shared"] is not None:
+            highlights, version = meeting_highlights(meeting)
             note_writes(
                 run,
                 name="shared",
                 meeting=meeting,
-                highlights=list(Highlight.objects.filter(meeting=meeting, is_deleted=False)),
+                highlights=highlights,
                 local=(ct(Meeting), meeting.pk),
                 purposes=(MEETING_NOTE, MEETING_NOTE_LINK),
-                version=meeting_note_version(meeting),
+                version=version,
                 target=None,
                 mapping=run.state["shared"],
             )
@@ -515,13 +519,19 @@ class MeetingPropagate(Executor):
         if meeting is None:
             return run.done(State.SKIPPED, "The meeting no longer exists.")
         mappings = mappings_for(run, Meeting, [meeting.pk])
-        highlights = list(Highlight.objects.filter(meeting=meeting, is_deleted=False))
+        highlights, version = meeting_highlights(meeting)
         own = mappings_for(run, Highlight, [h.pk for h in highlights])
         if not mappings and not own:
             return run.done(
                 State.SKIPPED, "The meeting is not in Salesforce yet; nothing to update."
             )
-        run.state = {"meeting": meeting, "mappings": mappings, "highlights": highlights, "own": own}
+        run.state = {
+            "meeting": meeting,
+            "mappings": mappings,
+            "highlights": highlights,
+            "version": version,
+            "own": own,
+        }
 
     def plan(self, run: JobRun, directory: Directory) -> None:
         meeting: Meeting = run.state["meeting"]
@@ -536,7 +546,7 @@ class MeetingPropagate(Executor):
             highlights=run.state["highlights"],
             local=(ct(Meeting), meeting.pk),
             purposes=(MEETING_NOTE, MEETING_NOTE_LINK),
-            version=meeting_note_version(meeting),
+            version=run.state["version"],
             target=None,
             mapping=mappings.get((meeting.pk, MEETING_NOTE)),
             force=True,

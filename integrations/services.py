@@ -309,7 +309,27 @@ def _record_choice(choice: dict[str, Any], *, allowed: tuple[str, ...], field: s
         raise InvalidInput(f"'object' must be one of {', '.join(allowed)}.", field=field)
     if not SALESFORCE_ID.match(record_id):
         raise InvalidInput("'id' must be a 15 or 18 character Salesforce Id.", field=field)
-    return {"object": obj, "id": record_id, "name": str(choice.get("name", ""))[:255]}
+    return {
+        "object": obj,
+        "id": salesforce_id_18(record_id),
+        "name": str(choice.get("name", ""))[:255],
+    }
+
+
+def salesforce_id_18(record_id: str) -> str:
+    """The 18-character form of an Id (what the API answers), from the 15-character one
+    people copy from Salesforce's pages: three checksum letters encode the case of each
+    five-character block."""
+    if len(record_id) != 15:
+        return record_id
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
+    suffix = ""
+    for block in range(3):
+        bits = sum(
+            1 << i for i, ch in enumerate(record_id[block * 5 : block * 5 + 5]) if ch.isupper()
+        )
+        suffix += alphabet[bits]
+    return record_id + suffix
 
 
 def highlights_send(
