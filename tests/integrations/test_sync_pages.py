@@ -457,6 +457,7 @@ def test_a_member_previews_the_match_and_sends_each_highlight_as_a_note(
 
     assert "The Contacts belong to one record" in preview
     assert f'value="Account:{account}:Initech" checked' in preview
+    assert "Create an Account" not in preview  # only where the Contacts belong to none
     assert page_text(sent) and sent.redirect_chain[-1][0] == "/sync/"
     job = SyncJob.objects.get(operation=services.OPERATION_HIGHLIGHTS_SEND)
     assert job.state == SyncJob.State.SUCCEEDED, job.reason
