@@ -235,3 +235,23 @@ def test_without_shared_activities_the_event_names_one_person(
     meeting_push(partner, "m-2", attendees=attendees)
     assert last_job("meeting.processed").state == "succeeded"
     assert sf.api_calls - before == 2
+
+
+def test_a_meeting_with_hundreds_of_attendees_is_looked_up_in_a_few_calls(
+    partner: Partner, sf: OrgHandle
+) -> None:
+    """The IN lists are split so that no request URL passes Salesforce's 16 KB (the
+    emulator refuses longer ones with 414), and the queries still travel together."""
+    account = sf.insert("Account", Name="Initech")
+    sf.insert("Contact", LastName="Bob", Email="bob@initech.example", AccountId=account)
+    crowd = [f"attendee.number.{n:04d}@a-rather-long-company-name.example" for n in range(700)]
+    meeting_push(partner, attendees=["bob@initech.example", *crowd], processed=False)
+    before = sf.api_calls
+
+    partner.client.post("/api/v1/meetings/m-1/processed/")
+
+    assert last_job("meeting.processed").state == "succeeded"
+    assert len(links_to(sf, account)) == 1
+    lookups = [r for r in sf.request_log if r.method == "GET" or r.path.endswith("/composite")]
+    assert all(len(r.path) + len(r.query) < 16_384 for r in lookups)
+    assert sf.api_calls - before <= 4  # several queries, sent as Composite subrequests
