@@ -1,8 +1,5 @@
 from __future__ import annotations
 
-from typing import Any
-
-from django import forms
 from django.contrib import admin, messages
 from django.contrib.contenttypes.admin import GenericTabularInline
 from django.core.exceptions import PermissionDenied
@@ -15,6 +12,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from integrations import services
+from integrations.forms import SyncJobResolveForm
 from integrations.models import (
     IntegrationSettings,
     MatchChoice,
@@ -138,29 +136,6 @@ class SyncMappingAdmin(admin.ModelAdmin):
     readonly_fields = [f.name for f in SyncMapping._meta.fields]
 
 
-class ResolveForm(forms.Form):
-    choice = forms.ChoiceField(
-        required=False, widget=forms.RadioSelect, label="One of the candidates"
-    )
-    salesforce_object = forms.ChoiceField(
-        required=False,
-        choices=[("", "-")] + [(o, o) for o in ("Account", "Opportunity", "Lead", "Contact")],
-        label="Or another record: object",
-    )
-    salesforce_id = forms.CharField(required=False, max_length=18, label="Salesforce Id")
-
-    def __init__(self, *args: Any, job: SyncJob, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["choice"].choices = [
-            (
-                f"{c.get('email', '')}|{c['object']}|{c['id']}",
-                f"{c.get('email', '') + ': ' if c.get('email') else ''}{c['object']} "
-                f"{c.get('name') or ''} ({c['id']})",
-            )
-            for c in job.candidates
-        ]
-
-
 @admin.register(SyncJob)
 class SyncJobAdmin(admin.ModelAdmin):
     list_display = [
@@ -219,15 +194,11 @@ class SyncJobAdmin(admin.ModelAdmin):
         job = get_object_or_404(SyncJob, pk=job_id)
         if not request.user.has_perm("integrations.change_syncjob"):
             raise PermissionDenied
-        form = ResolveForm(request.POST or None, job=job)
+        form = SyncJobResolveForm(request.POST or None, job=job)
         if request.method == "POST" and form.is_valid():
             try:
-                services.sync_job_resolve_from_form(
-                    job=job,
-                    candidate=form.cleaned_data["choice"],
-                    salesforce_object=form.cleaned_data["salesforce_object"],
-                    salesforce_id=form.cleaned_data["salesforce_id"],
-                    resolved_by=request.user,
+                services.sync_job_resolve(
+                    job=job, resolved_by=request.user, **form.resolve_kwargs()
                 )
             except DomainError as error:
                 self.message_user(request, error.message, messages.ERROR)

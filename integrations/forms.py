@@ -117,10 +117,12 @@ class SyncJobResolveForm(forms.Form):
     """The answer to a job waiting for review. For an activity, one answer per address
     (a record offered, or a new Lead); otherwise one record offered or another by Id."""
 
-    def __init__(self, *args: Any, job: Any, per_email: bool, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, job: Any, **kwargs: Any) -> None:
         kwargs.setdefault("prefix", f"job{job.pk}")
         super().__init__(*args, **kwargs)
         self.job = job
+        # Activity jobs ask which record each address is; the others ask for one record.
+        per_email = job.operation == "activity.sync"
         self.per_email = per_email
         candidates: list[dict[str, Any]] = list(job.candidates or [])
         self.names = {str(c.get("id", "")): str(c.get("name", "")) for c in candidates}

@@ -561,31 +561,3 @@ def sync_jobs_run_now(*, jobs: list[SyncJob]) -> int:
         for job_id in ids:
             transaction.on_commit(lambda job_id=job_id: sync_job_dispatch(job_id=job_id))
     return len(ids)
-
-
-def sync_job_resolve_from_form(
-    *,
-    job: SyncJob,
-    candidate: str = "",
-    salesforce_object: str = "",
-    salesforce_id: str = "",
-    resolved_by: AbstractBaseUser | None = None,
-) -> SyncJob:
-    """A person's answer from a page: a candidate ("email|Object|Id") or a record typed
-    in by object and Id."""
-    if candidate:
-        email, obj, record_id = ([*candidate.split("|", 2), "", "", ""])[:3]
-        name = next((c.get("name", "") for c in job.candidates if c.get("id") == record_id), "")
-    elif salesforce_object and salesforce_id:
-        email, obj, record_id, name = "", salesforce_object, salesforce_id.strip(), ""
-    else:
-        raise InvalidInput("Choose one of the candidates, or give an object and an Id.")
-    choice = {"object": obj, "id": record_id, "name": name}
-    if job.operation == OPERATION_ACTIVITY_SYNC:
-        emails = sorted({c.get("email", "") for c in job.candidates if c.get("email")})
-        if not email and len(emails) == 1:
-            email = emails[0]
-        if not email:
-            raise InvalidInput("Say which participant's address this record is for.")
-        return sync_job_resolve(job=job, choices={email: choice}, resolved_by=resolved_by)
-    return sync_job_resolve(job=job, choice=choice, resolved_by=resolved_by)

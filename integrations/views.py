@@ -260,9 +260,7 @@ SYNC_LOG_PAGE_SIZE = 25
 
 
 def _resolve_form(job: SyncJob, data: Any = None) -> SyncJobResolveForm:
-    # Activity jobs ask which record each address is; the others ask for one record.
-    per_email = job.operation == services.OPERATION_ACTIVITY_SYNC
-    return SyncJobResolveForm(data, job=job, per_email=per_email)
+    return SyncJobResolveForm(data, job=job)
 
 
 def _job_meeting(local_object: object) -> str:

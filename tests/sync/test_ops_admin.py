@@ -39,7 +39,7 @@ def test_ops_resolve_an_ambiguous_auto_sync_from_the_admin(
     assert "Globex" in page.content.decode() and "Initech" in page.content.decode()
     answer = ops.post(
         reverse("admin:integrations_syncjob_resolve", args=[job.pk]),
-        {"choice": f"|Account|{initech}"},
+        {f"job{job.pk}-choice": f"Account:{initech}"},
     )
 
     assert answer.status_code == 302
