@@ -236,6 +236,32 @@ def note_writes(
     )
 
 
+def meeting_note_writes(
+    run: JobRun,
+    meeting: Meeting,
+    highlights: Sequence[Highlight],
+    version: int,
+    mapping: SyncMapping | None,
+    *,
+    target: Candidate | None = None,
+    force: bool = False,
+) -> None:
+    """The auto-sync Note holding all the meeting's highlights (from `meeting_highlights`,
+    which reads them and their version together)."""
+    note_writes(
+        run,
+        name="note",
+        meeting=meeting,
+        highlights=highlights,
+        local=(ct(Meeting), meeting.pk),
+        purposes=(MEETING_NOTE, MEETING_NOTE_LINK),
+        version=version,
+        target=target,
+        mapping=mapping,
+        force=force,
+    )
+
+
 def highlight_note_writes(
     run: JobRun,
     meeting: Meeting,
@@ -442,17 +468,7 @@ class MeetingAutoSync(Executor):
                 f"the order {', '.join(run.settings.auto_sync_match_order)}."
             )
         highlights, version = meeting_highlights(meeting)
-        note_writes(
-            run,
-            name="note",
-            meeting=meeting,
-            highlights=highlights,
-            local=(ct(Meeting), meeting.pk),
-            purposes=(MEETING_NOTE, MEETING_NOTE_LINK),
-            version=version,
-            target=target,
-            mapping=note_mapping,
-        )
+        meeting_note_writes(run, meeting, highlights, version, note_mapping, target=target)
         event_writes(
             run,
             meeting=meeting,
@@ -493,17 +509,7 @@ class HighlightPropagate(Executor):
             highlight_note_writes(run, meeting, highlight, run.state["own"])
         if run.state["shared"] is not None:
             highlights, version = meeting_highlights(meeting)
-            note_writes(
-                run,
-                name="shared",
-                meeting=meeting,
-                highlights=highlights,
-                local=(ct(Meeting), meeting.pk),
-                purposes=(MEETING_NOTE, MEETING_NOTE_LINK),
-                version=version,
-                target=None,
-                mapping=run.state["shared"],
-            )
+            meeting_note_writes(run, meeting, highlights, version, run.state["shared"])
         what = "removed from" if highlight.is_deleted else "updated in"
         run.success = Finish(
             State.SUCCEEDED,
@@ -539,16 +545,12 @@ class MeetingPropagate(Executor):
         event = mappings.get((meeting.pk, MEETING_EVENT))
         if event is not None:
             event_writes(run, meeting=meeting, target=None, contacts=[], leads=[], mapping=event)
-        note_writes(
+        meeting_note_writes(
             run,
-            name="shared",
-            meeting=meeting,
-            highlights=run.state["highlights"],
-            local=(ct(Meeting), meeting.pk),
-            purposes=(MEETING_NOTE, MEETING_NOTE_LINK),
-            version=run.state["version"],
-            target=None,
-            mapping=mappings.get((meeting.pk, MEETING_NOTE)),
+            meeting,
+            run.state["highlights"],
+            run.state["version"],
+            mappings.get((meeting.pk, MEETING_NOTE)),
             force=True,
         )
         for highlight in run.state["highlights"]:
