@@ -36,6 +36,7 @@ from integrations.salesforce.errors import SalesforceError
 from integrations.salesforce.lookups import directory_fetch, queries_run
 from integrations.salesforce.matching import Directory
 from integrations.salesforce.oauth import OAuthError, OAuthUnavailable, oauth_token_refresh
+from integrations.salesforce.soql import in_list_queries
 from integrations.salesforce.writer import Ref, Write, writes_execute
 from tenants.models import Tenant
 
@@ -185,15 +186,18 @@ def jobs_claim_batch(first_id: int, *, now: datetime) -> list[SyncJob]:
         .values_list("pk", "lock_key")[: settings.SYNC_BATCH_SIZE * 3]
     )
     keys = {first.lock_key}
+    companions: list[int] = []
     for job_id, key in list(candidates):
-        if len(claimed) >= settings.SYNC_BATCH_SIZE:
+        if len(companions) + 1 >= settings.SYNC_BATCH_SIZE:
             break
         if key in keys:
             continue
         if job_claim(job_id, now=now):
             keys.add(key)
-            claimed.append(SyncJob.objects.select_related("tenant").get(pk=job_id))
-    return claimed
+            companions.append(job_id)
+    return claimed + list(
+        SyncJob.objects.select_related("tenant").filter(pk__in=companions).order_by("id")
+    )
 
 
 # Operations whose jobs may share a batch (their plans never depend on each other).
@@ -575,39 +579,19 @@ def _reconcile(client: SalesforceClient, runs: list[JobRun]) -> None:
         )
     )
     adopted = 0
+    # Records found by their creation come first; links (which Salesforce gives no
+    # creation date) are then found by the records they hang on, in one query.
+    resolved_by_run = {
+        run.job.pk: _ledger_match(run.job.writes_sent, found, taken, by_parent=False, done={})
+        for run in interrupted
+    }
+    by_parent = _children_query(client, interrupted, resolved_by_run)
     for run in interrupted:
-        resolved: dict[str, str] = {}
-        for key, entry in run.job.writes_sent.items():
-            sobject = entry["sobject"]
-            identity = {
-                name: (resolved.get(value[1:], "?") if value.startswith("@") else value)
-                for name, value in entry["identity"].items()
-            }
-            if "?" in identity.values():
-                continue  # its parent was never created, so neither was it
-            if sobject in FOUND_BY_PARENT:
-                parent_field = FOUND_BY_PARENT[sobject]
-                fields = ", ".join(IDENTITY_FIELDS[sobject])
-                soql = format_soql(
-                    f"SELECT Id, {fields} FROM {sobject} WHERE {parent_field} = {{}}",  # noqa: S608
-                    identity[parent_field],
-                )
-                candidates = queries_run(client, [(sobject, soql)])[sobject]
-            else:
-                candidates = found.get(sobject, [])
-            match = next(
-                (
-                    row
-                    for row in candidates
-                    if row["Id"] not in taken
-                    and all((row.get(n) or "") == v for n, v in identity.items())
-                ),
-                None,
-            )
-            if match is not None:
-                taken.add(match["Id"])
-                resolved[key] = match["Id"]
-                adopted += 1
+        resolved = resolved_by_run[run.job.pk]
+        resolved.update(
+            _ledger_match(run.job.writes_sent, by_parent, taken, by_parent=True, done=resolved)
+        )
+        adopted += len(resolved)
         keep: list[Write] = []
         for write in run.writes:
             if write.op != "create" or write.key not in resolved:
@@ -639,6 +623,73 @@ def _reconcile(client: SalesforceClient, runs: list[JobRun]) -> None:
         run.writes = keep
         run.adopted.update(resolved)
     logger.info("recovered %s records created by interrupted runs", adopted)
+
+
+def _ledger_identity(entry: dict[str, Any], done: dict[str, str]) -> dict[str, str] | None:
+    """The stored identifying fields, references to records found already filled in;
+    None when one of those was never created (so neither was this one)."""
+    identity: dict[str, str] = {}
+    for name, value in entry["identity"].items():
+        if value.startswith("@"):
+            if value[1:] not in done:
+                return None
+            value = done[value[1:]]
+        identity[name] = value
+    return identity
+
+
+def _ledger_match(
+    ledger: dict[str, Any],
+    found: dict[str, list[dict[str, Any]]],
+    taken: set[str],
+    *,
+    by_parent: bool,
+    done: dict[str, str],
+) -> dict[str, str]:
+    """Ledger key -> the Id of a record Salesforce has with the same identifying fields
+    (each record taken once)."""
+    resolved: dict[str, str] = {}
+    for key, entry in ledger.items():
+        if (entry["sobject"] in FOUND_BY_PARENT) != by_parent:
+            continue
+        identity = _ledger_identity(entry, {**done, **resolved})
+        if identity is None:
+            continue
+        match = next(
+            (
+                row
+                for row in found.get(entry["sobject"], [])
+                if row["Id"] not in taken
+                and all((row.get(n) or "") == v for n, v in identity.items())
+            ),
+            None,
+        )
+        if match is not None:
+            taken.add(match["Id"])
+            resolved[key] = match["Id"]
+    return resolved
+
+
+def _children_query(
+    client: SalesforceClient, runs: list[JobRun], resolved: dict[int, dict[str, str]]
+) -> dict[str, list[dict[str, Any]]]:
+    parents: dict[str, set[str]] = {}
+    for run in runs:
+        for entry in run.job.writes_sent.values():
+            if entry["sobject"] not in FOUND_BY_PARENT:
+                continue
+            identity = _ledger_identity(entry, resolved[run.job.pk])
+            if identity is not None:
+                parent_field = FOUND_BY_PARENT[entry["sobject"]]
+                parents.setdefault(entry["sobject"], set()).add(identity[parent_field])
+    queries = []
+    for sobject, ids in parents.items():
+        fields = ", ".join(IDENTITY_FIELDS[sobject])
+        template = (
+            f"SELECT Id, {fields} FROM {sobject} WHERE {FOUND_BY_PARENT[sobject]} IN {{values}}"  # noqa: S608
+        )
+        queries.extend((sobject, soql) for soql in in_list_queries(template, sorted(ids)))
+    return queries_run(client, queries) if queries else {}
 
 
 LINK_OBJECTS = frozenset({"ContentDocumentLink", "EventRelation", "OpportunityContactRole"})
