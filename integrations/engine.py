@@ -31,6 +31,7 @@ from integrations.models import (
     SyncJob,
     SyncMapping,
 )
+from integrations.operations import BATCHABLE
 from integrations.salesforce.client import SalesforceClient, format_soql
 from integrations.salesforce.errors import SalesforceError
 from integrations.salesforce.lookups import directory_fetch, queries_run
@@ -200,10 +201,6 @@ def jobs_claim_batch(first_id: int, *, now: datetime) -> list[SyncJob]:
     )
 
 
-# Operations whose jobs may share a batch (their plans never depend on each other).
-BATCHABLE = {"meeting.processed", "booking.sync", "highlight.sync", "meeting.sync"}
-
-
 # --- the Salesforce client of a tenant ----------------------------------------------------
 
 
@@ -304,6 +301,15 @@ def _tenant_run(tenant: Tenant, jobs: list[SyncJob]) -> bool:
         SalesforceConnection.objects.filter(pk=connection.pk).update(paused_until=pause)
         logger.warning("tenant %s: API limit reached, syncing paused until %s", tenant.slug, pause)
     duration_ms = int((time.perf_counter() - started) * 1000)
+    if client.usage.limit:
+        logger.info(
+            "tenant %s: %s API calls for %s jobs; the org has used %s of %s today",
+            tenant.slug,
+            client.api_calls,
+            len(runs),
+            client.usage.used,
+            client.usage.limit,
+        )
     share, rest = divmod(client.api_calls, len(runs))
     for index, run in enumerate(runs):
         calls = share + (1 if index < rest else 0)

@@ -12,6 +12,7 @@ from typing import Any
 from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
 
+from integrations import operations
 from integrations.engine import (
     Executor,
     Finish,
@@ -771,7 +772,7 @@ def _notes_relink(meeting: Meeting) -> None:
     with transaction.atomic():
         services.sync_job_enqueue(
             tenant=meeting.tenant,
-            operation=services.OPERATION_MEETING_SYNC,
+            operation=operations.OPERATION_MEETING_SYNC,
             local_object=meeting,
             params={"reason": "link the Notes to the record just created"},
         )
@@ -1172,10 +1173,10 @@ class BookingLog(Executor):
         )
 
 
-executor_register("meeting.processed", MeetingAutoSync())
-executor_register("highlight.sync", HighlightPropagate())
-executor_register("meeting.sync", MeetingPropagate())
-executor_register("highlights.send", HighlightsSend())
-executor_register("activity.sync", ActivityLog())
-executor_register("lead.create", LeadCreate())
-executor_register("booking.sync", BookingLog())
+executor_register(operations.OPERATION_MEETING_PROCESSED, MeetingAutoSync())
+executor_register(operations.OPERATION_HIGHLIGHT_SYNC, HighlightPropagate())
+executor_register(operations.OPERATION_MEETING_SYNC, MeetingPropagate())
+executor_register(operations.OPERATION_HIGHLIGHTS_SEND, HighlightsSend())
+executor_register(operations.OPERATION_ACTIVITY_SYNC, ActivityLog())
+executor_register(operations.OPERATION_LEAD_CREATE, LeadCreate())
+executor_register(operations.OPERATION_BOOKING_SYNC, BookingLog())

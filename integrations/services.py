@@ -22,6 +22,29 @@ from integrations.models import (
     SyncJob,
     SyncMapping,
 )
+
+# Operation names, re-exported: callers of the services name jobs by them.
+from integrations.operations import (
+    OPERATION_ACTIVITY_SYNC as OPERATION_ACTIVITY_SYNC,
+)
+from integrations.operations import (
+    OPERATION_BOOKING_SYNC as OPERATION_BOOKING_SYNC,
+)
+from integrations.operations import (
+    OPERATION_HIGHLIGHT_SYNC as OPERATION_HIGHLIGHT_SYNC,
+)
+from integrations.operations import (
+    OPERATION_HIGHLIGHTS_SEND as OPERATION_HIGHLIGHTS_SEND,
+)
+from integrations.operations import (
+    OPERATION_LEAD_CREATE as OPERATION_LEAD_CREATE,
+)
+from integrations.operations import (
+    OPERATION_MEETING_PROCESSED as OPERATION_MEETING_PROCESSED,
+)
+from integrations.operations import (
+    OPERATION_MEETING_SYNC as OPERATION_MEETING_SYNC,
+)
 from integrations.salesforce.client import salesforce_userinfo
 from integrations.salesforce.errors import SalesforceError
 from integrations.salesforce.lookups import directory_fetch
@@ -32,16 +55,6 @@ from tenants.errors import Conflict, InvalidInput, Unavailable
 from tenants.models import Tenant
 
 logger = logging.getLogger(__name__)
-
-# Operations the outbox carries, one per kind of local change.
-OPERATION_HIGHLIGHT_SYNC = "highlight.sync"
-OPERATION_MEETING_PROCESSED = "meeting.processed"
-OPERATION_MEETING_SYNC = "meeting.sync"
-OPERATION_ACTIVITY_SYNC = "activity.sync"
-OPERATION_BOOKING_SYNC = "booking.sync"
-
-OPERATION_HIGHLIGHTS_SEND = "highlights.send"
-OPERATION_LEAD_CREATE = "lead.create"
 
 
 def sync_job_dispatch(*, job_id: int) -> None:

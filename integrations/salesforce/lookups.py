@@ -57,7 +57,6 @@ def directory_fetch(
     *,
     people_emails: Iterable[str] = (),
     user_emails: Iterable[str] = (),
-    with_opportunities: bool = True,
 ) -> Directory:
     """Everything the matching rules need to know about these addresses."""
     people = sorted({e.lower() for e in people_emails if e})
@@ -66,7 +65,7 @@ def directory_fetch(
     for template, kind, emails in (
         (CONTACTS, "contacts", people),
         (LEADS, "leads", people),
-        (OPPORTUNITIES, "opportunities", people if with_opportunities else []),
+        (OPPORTUNITIES, "opportunities", people),
         (USERS, "users", users),
     ):
         if emails:
@@ -101,7 +100,6 @@ def directory_fetch(
     for row in rows.get("users", []):
         email = (row.get("Email") or "").lower()
         directory.users.setdefault(email, row["Id"])
-        directory.user_emails[row["Id"]] = email
     for row in rows.get("opportunities", []):
         opp = row.get("Opportunity") or {}
         directory.opportunities.setdefault(row["ContactId"], []).append(

@@ -51,7 +51,6 @@ class Directory:
     contacts: dict[str, list[Person]] = field(default_factory=dict)
     leads: dict[str, list[Person]] = field(default_factory=dict)
     users: dict[str, str] = field(default_factory=dict)
-    user_emails: dict[str, str] = field(default_factory=dict)  # User Id -> email
     opportunities: dict[str, list[Opportunity]] = field(default_factory=dict)  # by Contact Id
 
     def contacts_of(self, emails: Iterable[str]) -> list[Person]:

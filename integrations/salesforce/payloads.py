@@ -5,11 +5,12 @@ escaped here."""
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from html import escape
+from html import escape, unescape
 from urllib.parse import quote, urlencode
 
 # Salesforce's limits: ContentNote.Title 255, Note.Title 80, Subject 255.
@@ -95,9 +96,6 @@ def note_html(
 
 def html_to_text(html: str) -> str:
     """A classic Note's Body is plain text."""
-    import re
-    from html import unescape
-
     text = re.sub(r"</p>", "\n", html)
     text = re.sub(r'<a href="([^"]*)">([^<]*)</a>', r"\2: \1", text)
     return unescape(re.sub(r"<[^>]+>", "", text)).strip()

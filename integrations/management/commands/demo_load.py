@@ -214,7 +214,9 @@ class Command(BaseCommand):
         if (
             call is not None
             and not SyncJob.objects.filter(
-                tenant=tenant, operation="activity.sync", params__requested=True
+                tenant=tenant,
+                operation=sync_services.OPERATION_ACTIVITY_SYNC,
+                params__requested=True,
             ).exists()
         ):
             sync_services.activity_log(activity=call)
