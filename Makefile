@@ -41,6 +41,7 @@ test-postgres: venv
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/lint-imports
 
 bench-emulator: venv
 	$(BIN)/python bench/emulator.py

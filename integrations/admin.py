@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin, messages
 from django.contrib.contenttypes.admin import GenericTabularInline
 from django.core.exceptions import PermissionDenied
@@ -11,6 +13,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from core.admin import HTTPS_URLS
+from core.errors import DomainError
 from integrations import services
 from integrations.forms import SyncJobResolveForm
 from integrations.models import (
@@ -21,10 +25,13 @@ from integrations.models import (
     SyncJob,
     SyncMapping,
 )
-from tenants.errors import DomainError
 
-# URLs typed without a scheme are https (the default Django 6 adopts).
-HTTPS_URLS = {models.URLField: {"assume_scheme": "https"}}
+# Importing these modules registers their ModelAdmins, so they are in place to be
+# replaced below whatever order the admin discovers the apps in.
+from meetings.admin import ActivityAdmin, HighlightAdmin, MeetingAdmin
+from meetings.models import Activity, Highlight, Meeting
+from scheduler.admin import BookingAdmin
+from scheduler.models import Booking
 
 
 class ReadOnlyInlineMixin:
@@ -233,3 +240,37 @@ class MatchChoiceAdmin(admin.ModelAdmin):
     list_select_related = ["tenant", "chosen_by"]
     search_fields = ["email", "salesforce_id"]
     readonly_fields = ["updated_at"]
+
+
+# --- Sync history on the synced objects' own pages -------------------------------------
+# meetings and scheduler know nothing about syncing, so their admins carry no sync
+# inlines; integrations re-registers each synced model with a subclass of its admin
+# that adds what was written to Salesforce (mappings) and the jobs that wrote it.
+
+
+class MeetingSyncAdmin(MeetingAdmin):
+    inlines = [*MeetingAdmin.inlines, SyncMappingInline, SyncJobInline]
+
+
+class HighlightSyncAdmin(HighlightAdmin):
+    inlines = [*HighlightAdmin.inlines, SyncMappingInline, SyncJobInline]
+
+
+class ActivitySyncAdmin(ActivityAdmin):
+    inlines = [*ActivityAdmin.inlines, SyncMappingInline, SyncJobInline]
+
+
+class BookingSyncAdmin(BookingAdmin):
+    inlines = [*BookingAdmin.inlines, SyncMappingInline, SyncJobInline]
+
+
+SYNCED_MODEL_ADMINS: dict[type[models.Model], type[admin.ModelAdmin[Any]]] = {
+    Meeting: MeetingSyncAdmin,
+    Highlight: HighlightSyncAdmin,
+    Activity: ActivitySyncAdmin,
+    Booking: BookingSyncAdmin,
+}
+
+for synced_model, model_admin in SYNCED_MODEL_ADMINS.items():
+    admin.site.unregister(synced_model)
+    admin.site.register(synced_model, model_admin)

@@ -8,6 +8,10 @@ from typing import Any
 from django.conf import settings
 from django.core import checks
 
+# A batch's half-lease budget must hold a settle, a lookup and a write round, each of
+# which can wait one full HTTP timeout.
+HTTP_CALLS_PER_TIMEOUT = 4
+
 
 @checks.register(checks.Tags.compatibility)
 def sync_timeouts_check(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
@@ -30,12 +34,14 @@ def sync_timeouts_check(app_configs: Any = None, **kwargs: Any) -> list[checks.C
                 id="integrations.E001",
             )
         )
-    elif not retry > int(timeout) > http:
+    elif not (retry > int(timeout) and int(timeout) >= HTTP_CALLS_PER_TIMEOUT * http):
         errors.append(
             checks.Error(
                 f"Q_CLUSTER retry ({retry}s) must be longer than timeout ({timeout}s), which "
-                f"must be longer than SALESFORCE_HTTP_TIMEOUT ({http}s).",
-                hint="Raise Q_RETRY or lower Q_TIMEOUT / SALESFORCE_HTTP_TIMEOUT.",
+                f"must be at least {HTTP_CALLS_PER_TIMEOUT} x SALESFORCE_HTTP_TIMEOUT ({http}s): "
+                "a batch makes several sequential calls and stops taking new steps at half "
+                "its lease.",
+                hint="Raise Q_RETRY or Q_TIMEOUT, or lower SALESFORCE_HTTP_TIMEOUT.",
                 id="integrations.E002",
             )
         )

@@ -4,8 +4,8 @@ from typing import Any
 
 from django import forms
 
+from integrations.enums import Operation
 from integrations.models import IntegrationSettings
-from integrations.operations import OPERATION_ACTIVITY_SYNC
 
 
 class IntegrationSettingsForm(forms.ModelForm):
@@ -123,7 +123,7 @@ class SyncJobResolveForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.job = job
         # Activity jobs ask which record each address is; the others ask for one record.
-        per_email = job.operation == OPERATION_ACTIVITY_SYNC
+        per_email = job.operation == Operation.ACTIVITY_SYNC
         self.per_email = per_email
         candidates: list[dict[str, Any]] = list(job.candidates or [])
         self.names = {str(c.get("id", "")): str(c.get("name", "")) for c in candidates}

@@ -9,14 +9,13 @@ from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 
+from integrations.enums import DEFAULT_MATCH_ORDER, Operation, Purpose
 from tenants.fields import EncryptedTextField
 from tenants.models import Tenant
 
-DEFAULT_MATCH_ORDER = ["Account", "Opportunity", "Lead", "Contact"]
-
 
 def default_match_order() -> list[str]:
-    return list(DEFAULT_MATCH_ORDER)
+    return [str(level) for level in DEFAULT_MATCH_ORDER]
 
 
 class SalesforceConnection(models.Model):
@@ -87,27 +86,51 @@ class IntegrationSettings(models.Model):
 
 
 class SyncMapping(models.Model):
-    """One local object, for one purpose, is one Salesforce record: never two."""
+    """The one durable row of one Salesforce record the portal owns or means to own:
+    (local object, purpose) -> record. Unique, so one local thing never makes two
+    records. Its state says where the record stands (see README, "Delivery"):
+
+        planned -> sent (in doubt) -> confirmed
+                                   -> planned again (not found)
+        confirmed -> deleting (in doubt) -> deleted
+        deleted -> planned again (wanted anew)
+    """
 
     class State(models.TextChoices):
-        SYNCED = "synced", "Synced"
-        DELETED = "deleted", "Deleted in Salesforce by us"
+        PLANNED = "planned", "Planned"
+        SENT = "sent", "Sent, not confirmed"
+        CONFIRMED = "confirmed", "In Salesforce"
+        DELETING = "deleting", "Being deleted"
+        DELETED = "deleted", "Deleted by us"
+
+    IN_DOUBT = (State.SENT, State.DELETING)
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="sync_mappings")
     content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)
     object_id = models.PositiveBigIntegerField()
     local_object = GenericForeignKey("content_type", "object_id")
-    # What the record is for, e.g. "highlight_note", "meeting_event", "booking_task".
-    purpose = models.CharField(max_length=40)
+    purpose = models.CharField(max_length=40, choices=Purpose.choices)
     salesforce_object = models.CharField(max_length=40)
     salesforce_id = models.CharField(max_length=18, blank=True)
     # The local version the record last received: an older push never overwrites it.
     pushed_version = models.PositiveIntegerField(default=0)
-    state = models.CharField(max_length=10, choices=State.choices, default=State.SYNCED)
-    # The record a Note, Event or Task is linked to (an Account, Opportunity, ...).
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PLANNED)
+    # The record a Note, Event or Task is linked to (an Account, Opportunity, ...); kept
+    # after a deletion, so a record wanted again is made where it was.
     parent_object = models.CharField(max_length=40, blank=True)
     parent_id = models.CharField(max_length=18, blank=True)
     parent_name = models.CharField(max_length=255, blank=True)
+    # Jobs with this key settle the row when it is in doubt (the key of the object whose
+    # job sent it: one meeting, activity or booking).
+    lock_key = models.CharField(max_length=80, blank=True)
+    # While sent: what makes the record recognisable in Salesforce (see sync.identity),
+    # when it was sent, by which Salesforce user and which job.
+    identity = models.JSONField(default=dict, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    sent_by_user_id = models.CharField(max_length=18, blank=True)
+    sent_by_job = models.ForeignKey(
+        "SyncJob", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -118,10 +141,39 @@ class SyncMapping(models.Model):
                 name="sync_mapping_one_record_per_purpose",
             )
         ]
-        indexes = [models.Index(fields=["salesforce_id"])]
+        indexes = [
+            models.Index(fields=["salesforce_id"]),
+            models.Index(
+                fields=["lock_key"],
+                condition=models.Q(state__in=["sent", "deleting"]),
+                name="sync_mapping_in_doubt",
+            ),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.purpose} -> {self.salesforce_object} {self.salesforce_id}"
+        return f"{self.purpose} -> {self.salesforce_object} {self.salesforce_id or '(none)'}"
+
+    @property
+    def live(self) -> bool:
+        """The record exists in Salesforce and is ours to update."""
+        return self.state == self.State.CONFIRMED and bool(self.salesforce_id)
+
+
+class OutsidePerson(models.Model):
+    """An outside address the portal makes a Salesforce Contact for: one per tenant and
+    email, so two syncs asking at once create one Contact (its SyncMapping is claimed)."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="outside_people")
+    email = models.EmailField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "email"], name="outside_person_one_per_email")
+        ]
+
+    def __str__(self) -> str:
+        return self.email
 
 
 class SyncJob(models.Model):
@@ -136,11 +188,20 @@ class SyncJob(models.Model):
         FAILED = "failed", "Failed"
         SKIPPED = "skipped", "Skipped"
 
+    class Wait(models.TextChoices):
+        """What a pending job waits for, so each wait is lifted by what ends it alone."""
+
+        NOTHING = "", "Nothing"
+        BACKOFF = "backoff", "Retry after an error"
+        API_LIMIT = "api_limit", "The org's daily API limit"
+        CONNECTION = "connection", "A working Salesforce connection"
+        RECORD = "record", "Another sync making the same record"
+        TIME = "time", "Its turn (the previous run ran out of time)"
+
     OPEN_STATES = (State.PENDING, State.RUNNING)
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="sync_jobs")
-    # What is asked, e.g. "highlight.sync", "meeting.processed", "booking.sync".
-    operation = models.CharField(max_length=40)
+    operation = models.CharField(max_length=40, choices=Operation.choices)
     # Jobs with the same key never run at the same time (a unique index over running
     # jobs): all jobs touching one meeting's records share the meeting's key.
     lock_key = models.CharField(max_length=80, blank=True)
@@ -157,15 +218,15 @@ class SyncJob(models.Model):
     candidates = models.JSONField(default=list, blank=True)
     attempt_count = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
+    waiting_for = models.CharField(max_length=10, choices=Wait.choices, blank=True, default="")
     # A running job whose lease passed is taken to have lost its worker.
     lease_expires_at = models.DateTimeField(null=True, blank=True)
-    # Set (and committed) just before records are created in Salesforce, cleared when
-    # their Ids are recorded. Still set on the next run means the process died in
-    # between: that run looks the records up before creating anything.
-    writes_sent_at = models.DateTimeField(null=True, blank=True)
-    # What each of those creates is known by in Salesforce (write key -> object and
-    # identifying fields), as planned when they were sent.
-    writes_sent = models.JSONField(default=dict, blank=True)
+    # Set at each claim: finishing, releasing and extending the lease are conditional on
+    # it, so a worker that outlived its lease cannot overwrite the next run's result.
+    claim_token = models.UUIDField(null=True, blank=True)
+    # When the job was last handed to the task queue: the sweeper hands a due job over
+    # again only when it was not handed over since it became due (or the broker lost it).
+    dispatched_at = models.DateTimeField(null=True, blank=True)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
     )
@@ -184,6 +245,7 @@ class SyncJob(models.Model):
         ]
         indexes = [
             models.Index(fields=["state", "next_attempt_at"]),
+            models.Index(fields=["tenant", "state", "id"]),
             models.Index(fields=["tenant", "content_type", "object_id"]),
         ]
 
@@ -208,6 +270,8 @@ class SyncAttempt(models.Model):
     message = models.TextField(blank=True)
     api_calls = models.PositiveIntegerField(default=0)
     duration_ms = models.PositiveIntegerField(default=0)
+    # The Salesforce user whose session sent the attempt's requests.
+    salesforce_user_id = models.CharField(max_length=18, blank=True)
 
     class Meta:
         ordering = ["started_at", "id"]

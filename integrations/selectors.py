@@ -12,8 +12,10 @@ from django.contrib.contenttypes.prefetch import GenericPrefetch
 from django.db import models
 from django.db.models import Prefetch, Q, QuerySet
 
+from core.errors import NotFound
 from integrations.models import (
     IntegrationSettings,
+    OutsidePerson,
     SalesforceConnection,
     SyncAttempt,
     SyncJob,
@@ -21,7 +23,6 @@ from integrations.models import (
 )
 from meetings.models import Activity, ActivityParticipant, Attendee, Highlight, Meeting
 from scheduler.models import Booking
-from tenants.errors import NotFound
 from tenants.models import Tenant
 
 
@@ -122,6 +123,9 @@ def meeting_sync_state(*, tenant: Tenant, meeting: Meeting) -> SyncState:
     objects: list[models.Model] = [meeting]
     objects += list(Attendee.objects.filter(meeting=meeting, meeting__tenant=tenant))
     objects += list(Highlight.objects.filter(meeting=meeting, tenant=tenant))
+    # Contacts the portal made belong to the tenant's outside person (one per address).
+    emails = [a.email for a in objects if isinstance(a, Attendee)]
+    objects += list(OutsidePerson.objects.filter(tenant=tenant, email__in=emails))
     return _sync_state(tenant=tenant, objects=objects)
 
 
@@ -152,6 +156,8 @@ def sync_object_ref(local_object: models.Model | None) -> str:
         return f"{local_object.activity.external_id}/{person}"
     if isinstance(local_object, Meeting | Activity | Booking):
         return local_object.external_id
+    if isinstance(local_object, OutsidePerson):
+        return local_object.email
     return ""
 
 

@@ -4,54 +4,34 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import datetime
 from typing import Any
 
 import requests
 from django.contrib.auth.models import AbstractBaseUser
-from django.contrib.contenttypes.models import ContentType
-from django.db import models, transaction
-from django.db.models import Q
+from django.db import transaction
 from django.utils import timezone
 
-from integrations import engine
+from core.errors import Conflict, InvalidInput, Unavailable
+from integrations.enums import Operation
 from integrations.models import (
     IntegrationSettings,
     MatchChoice,
     SalesforceConnection,
     SyncJob,
-    SyncMapping,
 )
-
-# Operation names, re-exported: callers of the services name jobs by them.
-from integrations.operations import (
-    OPERATION_ACTIVITY_SYNC as OPERATION_ACTIVITY_SYNC,
-)
-from integrations.operations import (
-    OPERATION_BOOKING_SYNC as OPERATION_BOOKING_SYNC,
-)
-from integrations.operations import (
-    OPERATION_HIGHLIGHT_SYNC as OPERATION_HIGHLIGHT_SYNC,
-)
-from integrations.operations import (
-    OPERATION_HIGHLIGHTS_SEND as OPERATION_HIGHLIGHTS_SEND,
-)
-from integrations.operations import (
-    OPERATION_LEAD_CREATE as OPERATION_LEAD_CREATE,
-)
-from integrations.operations import (
-    OPERATION_MEETING_PROCESSED as OPERATION_MEETING_PROCESSED,
-)
-from integrations.operations import (
-    OPERATION_MEETING_SYNC as OPERATION_MEETING_SYNC,
-)
+from integrations.outbox.dispatch import job_dispatch
+from integrations.outbox.enqueue import highlight_change_enqueue as highlight_change_enqueue
+from integrations.outbox.enqueue import sync_job_enqueue as sync_job_enqueue
+from integrations.outbox.sweeper import sync_jobs_sweep as sync_jobs_sweep
+from integrations.outbox.sweeper import tenant_jobs_reconnected, tenant_pause_lift
 from integrations.salesforce.client import salesforce_userinfo
 from integrations.salesforce.errors import SalesforceError
 from integrations.salesforce.lookups import directory_fetch
 from integrations.salesforce.matching import external_emails, manual_match
 from integrations.salesforce.oauth import oauth_code_exchange, oauth_token_revoke
+from integrations.sync.connection import connection_client, connection_needs_reauth
+from integrations.sync.runner import sync_jobs_run
 from meetings.models import Activity, Highlight, Meeting
-from tenants.errors import Conflict, InvalidInput, Unavailable
 from tenants.models import Tenant
 
 logger = logging.getLogger(__name__)
@@ -59,91 +39,12 @@ logger = logging.getLogger(__name__)
 
 def sync_job_dispatch(*, job_id: int) -> None:
     """Hand a job id to the task queue (called after commit, never inside a transaction)."""
-    engine.job_dispatch(job_id)
-
-
-def sync_job_enqueue(
-    *, tenant: Tenant, operation: str, local_object: models.Model, params: dict | None = None
-) -> SyncJob:
-    """Write a sync job in the caller's transaction; queue it once that commits.
-
-    A job for the same object and operation that is still pending and not started is
-    reused: it will read the object's latest state when it runs, so a burst of edits
-    makes one push.
-    """
-    content_type = ContentType.objects.get_for_model(local_object)
-    lock_key = engine.lock_key_for(local_object)
-    if not params:
-        pending = (
-            SyncJob.objects.select_for_update()
-            .filter(
-                tenant=tenant,
-                operation=operation,
-                content_type=content_type,
-                object_id=local_object.pk,
-                state=SyncJob.State.PENDING,
-                attempt_count=0,
-                params={},
-            )
-            .first()
-        )
-        if pending is not None:
-            logger.info(
-                "sync job %s already pending for %s; not queued twice", pending.pk, operation
-            )
-            return pending
-    job = SyncJob.objects.create(
-        tenant=tenant,
-        operation=operation,
-        content_type=content_type,
-        object_id=local_object.pk,
-        params=params or {},
-        lock_key=lock_key,
-    )
-    logger.info(
-        "sync job %s queued: %s of %s %s", job.pk, operation, content_type.model, local_object.pk
-    )
-    transaction.on_commit(lambda: sync_job_dispatch(job_id=job.pk))
-    return job
-
-
-def highlight_change_enqueue(*, highlight: Any) -> SyncJob | None:
-    """A highlight changed: queue its propagation only when something in Salesforce can
-    change. That is when its Note or its meeting's auto-sync Note exists, or when a job
-    that will write them is still open (it runs first and the propagation after it, so
-    an edit made while it runs is not lost). Otherwise the highlight simply goes out
-    with the meeting when that is synced or sent."""
-    meeting_type = ContentType.objects.get_for_model(type(highlight.meeting))
-    highlight_type = ContentType.objects.get_for_model(type(highlight))
-    in_salesforce = SyncMapping.objects.filter(
-        Q(content_type=highlight_type, object_id=highlight.pk)
-        | Q(content_type=meeting_type, object_id=highlight.meeting_id),
-        tenant=highlight.tenant,
-        purpose__in=["highlight_note", "meeting_note"],
-    ).exists()
-    being_written = SyncJob.objects.filter(
-        tenant=highlight.tenant,
-        lock_key=engine.lock_key_for(highlight),
-        state__in=SyncJob.OPEN_STATES,
-    ).exists()
-    if not (in_salesforce or being_written):
-        logger.info(
-            "highlight %s changed; nothing of its meeting is in Salesforce yet, no sync queued",
-            highlight.pk,
-        )
-        return None
-    return sync_job_enqueue(
-        tenant=highlight.tenant, operation=OPERATION_HIGHLIGHT_SYNC, local_object=highlight
-    )
+    job_dispatch(job_id)
 
 
 def sync_job_run(*, job_id: int) -> None:
-    """Run one job (and due companions of its tenant, see `engine`)."""
-    engine.sync_jobs_run(job_id=job_id)
-
-
-def sync_jobs_sweep(*, now: datetime | None = None) -> dict[str, int]:
-    return engine.sync_jobs_sweep(now=now)
+    """Run one job (and due companions of its tenant, see `integrations.sync`)."""
+    sync_jobs_run(job_id=job_id)
 
 
 def integration_settings_get_or_create(*, tenant: Tenant) -> IntegrationSettings:
@@ -181,7 +82,7 @@ def salesforce_connection_connect(
     connection.paused_until = None
     connection.save()
     logger.info("tenant %s connected to Salesforce org %s", tenant.slug, connection.org_id)
-    resumed = engine.tenant_jobs_resume(tenant=tenant)
+    resumed = tenant_jobs_reconnected(tenant=tenant)
     if resumed:
         logger.info("tenant %s: %s waiting sync jobs resume", tenant.slug, resumed)
     return connection
@@ -283,25 +184,19 @@ def match_preview(*, meeting: Meeting, highlight_ids: list[str]) -> dict[str, An
     emails = external_emails(
         meeting.attendees.values_list("email", flat=True), meeting.tenant.internal_domains
     )
-    client = engine.connection_client(connection)
+    client = connection_client(connection)
     try:
         directory = directory_fetch(client, people_emails=emails)
     except SalesforceError as error:
         if error.kind == "reauth":
-            engine.connection_needs_reauth(connection, error.message)
+            connection_needs_reauth(connection, error.message)
         raise Unavailable(f"Salesforce could not be asked: {error}") from error
     found = manual_match(directory, emails)
-    offers = {
-        "match": "Send the highlights to the record offered, or pick another.",
-        "no_organisation": "The Contacts belong to no Account: create an Account (and "
-        "optionally an Opportunity); the matched Contacts are linked to it.",
-        "several": "The Contacts belong to several records: pick one.",
-        "no_match": "Nobody matches: create an Account or Opportunity; Contacts are created "
-        "for the external attendees.",
-    }
     return {
-        "situation": found.situation,
-        "what_to_do": offers[found.situation],
+        "situation": found.situation.value,
+        "situation_label": found.situation.label,
+        "offers_creation": found.situation.offers_creation,
+        "what_to_do": found.situation.what_to_do,
         "offer": found.offer.as_dict() if found.offer else None,
         "candidates": [c.as_dict() for c in found.candidates],
         "matched_contacts": [
@@ -377,7 +272,7 @@ def highlights_send(
     with transaction.atomic():
         job = sync_job_enqueue(
             tenant=meeting.tenant,
-            operation=OPERATION_HIGHLIGHTS_SEND,
+            operation=Operation.HIGHLIGHTS_SEND,
             local_object=meeting,
             params=params,
         )
@@ -422,7 +317,7 @@ def activity_log(
                 _match_choice_remember(activity.tenant, email, choice, requested_by)
         job = sync_job_enqueue(
             tenant=activity.tenant,
-            operation=OPERATION_ACTIVITY_SYNC,
+            operation=Operation.ACTIVITY_SYNC,
             local_object=activity,
             params=params,
         )
@@ -454,7 +349,7 @@ def lead_create(*, activity: Activity, email: str, company: str = "") -> SyncJob
     with transaction.atomic():
         return sync_job_enqueue(
             tenant=activity.tenant,
-            operation=OPERATION_LEAD_CREATE,
+            operation=Operation.LEAD_CREATE,
             local_object=participant,
             params={"company": company.strip()[:255]},
         )
@@ -477,7 +372,7 @@ def sync_job_resolve(
                 f"This job is {job.get_state_display().lower()}, not waiting for a review."
             )
         params = dict(job.params)
-        if job.operation == OPERATION_ACTIVITY_SYNC:
+        if job.operation == Operation.ACTIVITY_SYNC:
             if not choices:
                 raise InvalidInput("Say which record each address is.", field="choices")
             picked = {}
@@ -500,7 +395,7 @@ def sync_job_resolve(
                 raise InvalidInput("Choose the record to link to.", field="choice")
             allowed = (
                 ("Contact", "Lead")
-                if job.operation == OPERATION_BOOKING_SYNC
+                if job.operation == Operation.BOOKING_SYNC
                 else ("Account", "Opportunity", "Lead", "Contact")
             )
             params["target"] = _record_choice(choice, allowed=allowed, field="choice")
@@ -515,6 +410,7 @@ def sync_job_resolve(
         job.params = params
         job.state = SyncJob.State.PENDING
         job.reason = "Resolved by a person; syncing with their choice."
+        job.waiting_for = SyncJob.Wait.NOTHING
         job.next_attempt_at = None
         job.attempt_count = 0
         job.save(
@@ -524,6 +420,7 @@ def sync_job_resolve(
                 "reason",
                 "next_attempt_at",
                 "attempt_count",
+                "waiting_for",
                 "updated_at",
             ]
         )
@@ -543,6 +440,7 @@ def sync_job_retry(*, job: SyncJob) -> SyncJob:
             )
         job.state = SyncJob.State.PENDING
         job.reason = "Retried by hand."
+        job.waiting_for = SyncJob.Wait.NOTHING
         job.attempt_count = 0
         job.next_attempt_at = None
         job.finished_at = None
@@ -553,6 +451,7 @@ def sync_job_retry(*, job: SyncJob) -> SyncJob:
                 "attempt_count",
                 "next_attempt_at",
                 "finished_at",
+                "waiting_for",
                 "updated_at",
             ]
         )
@@ -561,16 +460,19 @@ def sync_job_retry(*, job: SyncJob) -> SyncJob:
 
 
 def sync_tenant_resume(*, tenant: Tenant) -> int:
-    """Lift an API-limit pause and hand every waiting job of the tenant to the workers."""
+    """Lift an API-limit pause: the jobs that waited for it run now; jobs backing off
+    after errors keep their backoff."""
     with transaction.atomic():
-        return engine.tenant_jobs_resume(tenant=tenant)
+        return tenant_pause_lift(tenant=tenant)
 
 
 def sync_jobs_run_now(*, jobs: list[SyncJob]) -> int:
     """Pending jobs skip the rest of their backoff and go to the workers."""
     ids = [j.pk for j in jobs if j.state == SyncJob.State.PENDING]
     with transaction.atomic():
-        SyncJob.objects.filter(pk__in=ids, state=SyncJob.State.PENDING).update(next_attempt_at=None)
+        SyncJob.objects.filter(pk__in=ids, state=SyncJob.State.PENDING).update(
+            next_attempt_at=None, waiting_for=SyncJob.Wait.NOTHING, dispatched_at=None
+        )
         for job_id in ids:
             transaction.on_commit(lambda job_id=job_id: sync_job_dispatch(job_id=job_id))
     return len(ids)

@@ -8,6 +8,7 @@ from typing import Any
 from django.dispatch import receiver
 
 from integrations import services
+from integrations.enums import Operation
 from meetings import events as meeting_events
 from meetings.models import Activity, Highlight, Meeting
 from scheduler import events as scheduler_events
@@ -23,7 +24,7 @@ def on_highlight_changed(sender: type, instance: Highlight, **kwargs: Any) -> No
 def on_meeting_processed(sender: type, instance: Meeting, **kwargs: Any) -> None:
     services.sync_job_enqueue(
         tenant=instance.tenant,
-        operation=services.OPERATION_MEETING_PROCESSED,
+        operation=Operation.MEETING_PROCESSED,
         local_object=instance,
     )
 
@@ -31,19 +32,19 @@ def on_meeting_processed(sender: type, instance: Meeting, **kwargs: Any) -> None
 @receiver(meeting_events.meeting_changed)
 def on_meeting_changed(sender: type, instance: Meeting, **kwargs: Any) -> None:
     services.sync_job_enqueue(
-        tenant=instance.tenant, operation=services.OPERATION_MEETING_SYNC, local_object=instance
+        tenant=instance.tenant, operation=Operation.MEETING_SYNC, local_object=instance
     )
 
 
 @receiver(meeting_events.activity_changed)
 def on_activity_changed(sender: type, instance: Activity, **kwargs: Any) -> None:
     services.sync_job_enqueue(
-        tenant=instance.tenant, operation=services.OPERATION_ACTIVITY_SYNC, local_object=instance
+        tenant=instance.tenant, operation=Operation.ACTIVITY_SYNC, local_object=instance
     )
 
 
 @receiver(scheduler_events.booking_changed)
 def on_booking_changed(sender: type, instance: Booking, **kwargs: Any) -> None:
     services.sync_job_enqueue(
-        tenant=instance.tenant, operation=services.OPERATION_BOOKING_SYNC, local_object=instance
+        tenant=instance.tenant, operation=Operation.BOOKING_SYNC, local_object=instance
     )

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from core.errors import DomainError, NotFound
 from integrations import selectors, services
 from integrations.forms import (
     CREATE,
@@ -30,7 +31,6 @@ from integrations.selectors import salesforce_connection_for_tenant
 from meetings import selectors as meeting_selectors
 from meetings.models import Attendee, Highlight, Meeting
 from tenants.access import tenant_page
-from tenants.errors import DomainError, NotFound
 from tenants.models import Tenant
 
 SESSION_KEY = "salesforce_oauth"

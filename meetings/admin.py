@@ -1,10 +1,13 @@
+"""Ops pages for meetings, highlights and activities. Their sync history (mappings,
+jobs) is added by integrations' admin, which knows about syncing; this app does not."""
+
 from __future__ import annotations
 
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from integrations.admin import HTTPS_URLS, SyncJobInline, SyncMappingInline
+from core.admin import HTTPS_URLS
 from meetings.models import Activity, ActivityParticipant, Attendee, Highlight, Meeting, Transcript
 
 
@@ -29,7 +32,7 @@ class MeetingAdmin(admin.ModelAdmin):
     list_select_related = ["tenant"]
     search_fields = ["external_id", "title", "attendees__email", "organizer_email"]
     date_hierarchy = "start"
-    inlines = [AttendeeInline, HighlightInline, SyncMappingInline, SyncJobInline]
+    inlines = [AttendeeInline, HighlightInline]
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Meeting], search_term: str
@@ -60,7 +63,6 @@ class HighlightAdmin(admin.ModelAdmin):
     list_select_related = ["meeting", "tenant"]
     search_fields = ["external_id", "meeting__external_id", "text"]
     readonly_fields = ["version"]
-    inlines = [SyncMappingInline, SyncJobInline]
 
 
 class ParticipantInline(admin.TabularInline):
@@ -74,7 +76,7 @@ class ActivityAdmin(admin.ModelAdmin):
     list_filter = ["kind", "direction", "tenant"]
     list_select_related = ["tenant"]
     search_fields = ["external_id", "logged_by_email", "participants__email", "participants__phone"]
-    inlines = [ParticipantInline, SyncMappingInline, SyncJobInline]
+    inlines = [ParticipantInline]
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Activity], search_term: str

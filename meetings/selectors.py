@@ -6,8 +6,8 @@ import datetime as dt
 
 from django.db.models import Prefetch, QuerySet
 
+from core.errors import NotFound
 from meetings.models import Activity, Attendee, Highlight, Meeting
-from tenants.errors import NotFound
 from tenants.models import Tenant
 
 

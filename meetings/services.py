@@ -11,10 +11,11 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from core.errors import Conflict, InvalidInput
 from meetings import events
 from meetings.models import Activity, ActivityParticipant, Attendee, Highlight, Meeting, Transcript
-from tenants.errors import Conflict, InvalidInput
-from tenants.models import Tenant, email_normalise
+from tenants.emails import email_normalise
+from tenants.models import Tenant
 
 
 @dataclass(frozen=True)
@@ -219,9 +220,10 @@ def highlight_delete(*, highlight: Highlight) -> None:
     events.highlight_changed.send(sender=Highlight, instance=highlight)
 
 
-def _participants_replace(activity: Activity, participants: list[PersonInput]) -> bool:
-    """Make the participant list exactly `participants`; True when it changed."""
-    rows = []
+def _participants_clean(participants: list[PersonInput]) -> list[PersonInput]:
+    """The participants as stored: normalised email, trimmed phone and name. Refuses a
+    participant with neither email nor phone before anything is written."""
+    cleaned = []
     for person in participants:
         email, phone = email_normalise(person.email), person.phone.strip()
         if not email and not phone:
@@ -229,15 +231,73 @@ def _participants_replace(activity: Activity, participants: list[PersonInput]) -
                 "Every participant needs an email address or a phone number.",
                 field="participants",
             )
-        rows.append((email, phone, person.name.strip()))
-    current = [(p.email, p.phone, p.name) for p in activity.participants.all()]
-    if current == rows:
-        return False
-    activity.participants.all().delete()
-    ActivityParticipant.objects.bulk_create(
-        ActivityParticipant(activity=activity, email=e, phone=p, name=n) for e, p, n in rows
-    )
-    return True
+        cleaned.append(PersonInput(email=email, phone=phone, name=person.name.strip()))
+    return cleaned
+
+
+def _participant_rows_match(
+    rows: list[ActivityParticipant], people: list[PersonInput]
+) -> list[ActivityParticipant | None]:
+    """For each incoming person, the existing row that is the same person (or None).
+
+    1. People with an email claim the unclaimed row with that email.
+    2. People without one claim an unclaimed row with their phone, preferring a row
+       without an email (the likelier same person when both kinds share the number).
+    Each row is claimed once, so two people with the same email keep two rows.
+    """
+    unclaimed = list(rows)
+    matched: list[ActivityParticipant | None] = [None] * len(people)
+
+    def claim(index: int, candidates: list[ActivityParticipant]) -> None:
+        if candidates:
+            matched[index] = candidates[0]
+            unclaimed.remove(candidates[0])
+
+    for index, person in enumerate(people):
+        if person.email:
+            claim(index, [row for row in unclaimed if row.email == person.email])
+    for index, person in enumerate(people):
+        if not person.email:
+            by_phone = [row for row in unclaimed if row.phone == person.phone]
+            claim(index, sorted(by_phone, key=lambda row: bool(row.email)))
+    return matched
+
+
+def _participants_replace(activity: Activity, participants: list[PersonInput]) -> bool:
+    """Make the participant list exactly `participants`, in place; True when it changed.
+
+    A person who stays keeps their row: sync mappings (the Salesforce Task logged for a
+    participant, the Lead made from one) are keyed on the row's id, so replacing the
+    rows would lose them and Salesforce would get a second Task. Matched rows get the
+    new name, phone and email; new people get new rows; people no longer listed lose
+    theirs. The order they are sent in is not stored (rows list by id), so a reordered
+    list is no change.
+    """
+    people = _participants_clean(participants)
+    rows = list(activity.participants.all())
+    matched = _participant_rows_match(rows, people)
+    changed = False
+    new_rows = []
+    for person, row in zip(people, matched, strict=True):
+        if row is None:
+            new_rows.append(
+                ActivityParticipant(
+                    activity=activity, email=person.email, phone=person.phone, name=person.name
+                )
+            )
+            continue
+        fields = [f for f in ("email", "phone", "name") if getattr(row, f) != getattr(person, f)]
+        if fields:
+            row.email, row.phone, row.name = person.email, person.phone, person.name
+            row.save(update_fields=fields)
+            changed = True
+    kept = {row.pk for row in matched if row is not None}
+    gone = [row.pk for row in rows if row.pk not in kept]
+    if gone:
+        ActivityParticipant.objects.filter(pk__in=gone).delete()
+    if new_rows:
+        ActivityParticipant.objects.bulk_create(new_rows)
+    return changed or bool(gone) or bool(new_rows)
 
 
 @transaction.atomic

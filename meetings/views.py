@@ -8,9 +8,9 @@ from urllib.parse import urlsplit
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from core.errors import NotFound
 from meetings.selectors import highlight_list, meeting_get
 from tenants.access import tenant_page
-from tenants.errors import NotFound
 
 VIDEO_EXTENSIONS = (".mp4", ".m4v", ".webm", ".mov", ".ogv")
 

@@ -6,6 +6,8 @@ import json
 import re
 from typing import Any
 
+from werkzeug.datastructures import Headers
+
 from . import ids
 from .errors import ApiError, not_found
 from .rest import Call, Reply, split_url
@@ -98,8 +100,14 @@ def _run_subrequest(call: Call, sub: dict[str, Any], outputs: dict[str, Any],
     fault = call.org.faults.take("fail", method, url)
     if fault is not None:
         raise ApiError(fault.status, fault.error_code, fault.text(), fault.fields())
-    headers = dict(call.headers)
-    headers.update(sub.get("httpHeaders") or {})
+    headers = Headers(call.headers)
+    sub_headers = sub.get("httpHeaders") or {}
+    if not isinstance(sub_headers, dict):
+        raise ApiError(400, "JSON_PARSER_ERROR", "httpHeaders must be a JSON object")
+    for name, value in sub_headers.items():
+        # A subrequest's header replaces the request's one of the same name, whatever
+        # the case of either spelling.
+        headers.set(str(name), str(value).replace("\r", " ").replace("\n", " "))
     if all_or_none and path.startswith("/composite/sobjects") and isinstance(body, dict):
         body = dict(body, allOrNone=True)
     inner = Call(call.org, call.session, method, version, path, params, body, headers)

@@ -9,6 +9,7 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from .errors import ApiError
+from .faults import DEFAULT_KINDS
 from .registry import Registry
 from .store import Org, ValidationRule, WriteContext
 
@@ -24,6 +25,7 @@ def org_summary(registry: Registry, org: Org) -> dict[str, Any]:
         "api_calls": org.api_calls, "api_max": org.api_max,
         "query_batch_size": org.query_batch_size,
         "faults": org.faults.pending(), "latency_ms": org.faults.latency_ms,
+        "chaos": org.faults.chaos_settings(),
     }
 
 
@@ -84,6 +86,8 @@ def _route(method: str, parts: list[str], body: dict[str, Any], request: Request
     if head == "sessions":
         session = registry.issue(org, org.admin_user_id, None)
         return _json({"access_token": session.token})
+    if head == "faults" and action[1:2] == ["chaos"]:
+        return _chaos(method, action[2:], body, org)
     if head == "faults":
         sub = action[1] if len(action) > 1 else ""
         if method == "DELETE" or sub == "clear":
@@ -127,7 +131,10 @@ def _route(method: str, parts: list[str], body: dict[str, Any], request: Request
         return ok
     if head == "lock":
         with org.lock:
-            org.locked.add(org.record_of(body["id"])[1]["Id"])  # type: ignore[index]
+            found = org.record_of(body["id"])
+            if found is None:
+                return _json({"error": f"bad control request: no record {body['id']}"}, 400)
+            org.locked.add(found[1]["Id"])
         return ok
     if head == "settings":
         with org.lock:
@@ -139,4 +146,23 @@ def _route(method: str, parts: list[str], body: dict[str, Any], request: Request
     if head == "request-log":
         with org.lock:
             return _json([entry.to_dict() for entry in org.request_log])
+    return _json({"error": "unknown control action"}, 404)
+
+
+def _chaos(method: str, rest: list[str], body: dict[str, Any], org: Org) -> Response:
+    """``/faults/chaos``: POST {"rate", "seed", "kinds"?, "slow_ms"?} turns it on, DELETE
+    (or POST ``/faults/chaos/off``) turns it off, GET tells the settings and the counts;
+    GET ``/faults/chaos/stats`` the counts alone."""
+    faults = org.faults
+    if rest == [] and method == "POST":
+        faults.chaos(body["rate"], body["seed"], body.get("kinds", DEFAULT_KINDS),
+                     body.get("slow_ms", 0))
+        return _json({"ok": True, "chaos": faults.chaos_settings()})
+    if (rest == [] and method == "DELETE") or (rest == ["off"] and method == "POST"):
+        faults.chaos_off()
+        return _json({"ok": True, "stats": faults.chaos_stats()})
+    if rest == [] and method == "GET":
+        return _json({"chaos": faults.chaos_settings(), "stats": faults.chaos_stats()})
+    if rest == ["stats"] and method == "GET":
+        return _json(faults.chaos_stats())
     return _json({"error": "unknown control action"}, 404)

@@ -36,6 +36,32 @@ class ApiError(Exception):
         return item
 
 
+class DuplicatesDetected(ApiError):
+    """DUPLICATES_DETECTED: a duplicate rule blocked the save; ``duplicate_result`` names
+    the rule and the records it matched.
+
+    Salesforce answers it in two forms. As the answer of a request (an sObject create or
+    update, or a composite subrequest's body, which is that same answer), the matches come
+    under the key ``duplicateResut`` -- misspelt, as real orgs answer it (API 48.0 to
+    56.0 at least; the SOAP API and Apex spell it duplicateResult) -- and with no
+    ``fields`` key:
+    ``[{"duplicateResut": {..., "matchResults": [{"matchRecords": [{"record": {"Id"}}]}]},
+    "errorCode": "DUPLICATES_DETECTED", "message": "..."}]``. In an sObject Collections
+    result the entry of ``errors`` is a plain save error, ``{"statusCode":
+    "DUPLICATES_DETECTED", "message": "...", "fields": []}``, without the matches (REST
+    API Developer Guide, sObject Collections create, its example of a failed record): a
+    client that needs the matched records sends that record alone.
+    """
+
+    def __init__(self, duplicate_result: dict[str, Any]) -> None:
+        super().__init__(400, "DUPLICATES_DETECTED", str(duplicate_result["errorMessage"]), [])
+        self.duplicate_result = duplicate_result
+
+    def body(self) -> list[dict[str, Any]]:
+        return [{"duplicateResut": self.duplicate_result, "errorCode": self.error_code,
+                 "message": self.message}]
+
+
 def dml(error_code: str, message: str, fields: list[str] | None = None,
         extra: dict[str, Any] | None = None) -> ApiError:
     return ApiError(400, error_code, message, fields if fields is not None else [], extra)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from . import ids
+from werkzeug.datastructures import Headers
+
 from .errors import ApiError, not_found
 from .registry import Session
 from .store import Org, WriteContext
@@ -46,7 +47,7 @@ class Call:
     path: str  # after the version, e.g. "/sobjects/Account"
     params: dict[str, list[str]]
     body: Any
-    headers: Mapping[str, str]
+    headers: Headers  # case-insensitive, as HTTP header names are
 
     def param(self, name: str) -> str | None:
         values = self.params.get(name)
@@ -310,7 +311,8 @@ def _query(call: Call, rest: list[str], *, include_deleted: bool) -> Reply:
         batch = max(200, min(2000, int(option.group(1))))
     if len(records) <= batch:
         return Reply(200, {"totalSize": len(records), "done": True, "records": records})
-    locator = "01g" + ids.to18("01g" + secrets.token_hex(6).upper())[3:15]  # type: ignore[index]
+    # A query locator is a 15-character id with the 01g key prefix.
+    locator = "01g" + secrets.token_hex(6).upper()
     org.cursors[locator] = (records, batch)
     while len(org.cursors) > 200:
         org.cursors.pop(next(iter(org.cursors)))

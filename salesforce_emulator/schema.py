@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import TypedDict, Unpack
 
 from .types import FieldInfo
 
@@ -31,6 +32,11 @@ class FieldDef:
     custom: bool = False
     filterable: bool = True
     sortable: bool = True
+
+    @property
+    def display_label(self) -> str:
+        """The label describe reports: the given one, or one made from the API name."""
+        return self.label or _label(self.name)
 
     @property
     def required(self) -> bool:
@@ -77,7 +83,7 @@ class FieldDef:
             "filterable": self.filterable,
             "groupable": self.type not in ("textarea", "double", "currency", "base64"),
             "idLookup": self.name == "Id" or self.external_id,
-            "label": self.label or _label(self.name),
+            "label": self.display_label,
             "length": self.length if self.type in STRING_TYPES else 0,
             "name": self.name,
             "nameField": self.name in ("Name", "Title") and not self.createable,
@@ -138,22 +144,47 @@ class ObjectDef:
         return replace(self, fields=dict(self.fields))
 
 
-def _s(name: str, length: int = 255, **kw: object) -> FieldDef:
-    return FieldDef(name, "string", length=length, **kw)  # type: ignore[arg-type]
+class _FieldOptions(TypedDict, total=False):
+    """The options the helpers below pass on to ``FieldDef``."""
+
+    label: str
+    nillable: bool
+    createable: bool
+    updateable: bool
+    unique: bool
+    external_id: bool
+    restricted: bool
+    default: object
+    filterable: bool
+    sortable: bool
 
 
-def _ref(name: str, targets: tuple[str, ...], rel: str, **kw: object) -> FieldDef:
-    return FieldDef(name, "reference", length=18, reference_to=targets,  # type: ignore[arg-type]
+def _s(name: str, length: int = 255, **kw: Unpack[_FieldOptions]) -> FieldDef:
+    return FieldDef(name, "string", length=length, **kw)
+
+
+def _ref(name: str, targets: tuple[str, ...], rel: str,
+         **kw: Unpack[_FieldOptions]) -> FieldDef:
+    return FieldDef(name, "reference", length=18, reference_to=targets,
                     relationship_name=rel, **kw)
 
 
-def _pick(name: str, values: tuple[str, ...], **kw: object) -> FieldDef:
-    return FieldDef(name, "picklist", length=255, picklist=values, **kw)  # type: ignore[arg-type]
+def _pick(name: str, values: tuple[str, ...], **kw: Unpack[_FieldOptions]) -> FieldDef:
+    return FieldDef(name, "picklist", length=255, picklist=values, **kw)
 
 
-def _derived(name: str, type_: str, length: int = 0, **kw: object) -> FieldDef:
-    return FieldDef(name, type_, length=length, createable=False,  # type: ignore[arg-type]
-                    updateable=False, **kw)
+class _DerivedOptions(TypedDict, total=False):
+    """``_derived`` fields are never written by a client: no create/update options."""
+
+    label: str
+    nillable: bool
+    default: object
+    filterable: bool
+    sortable: bool
+
+
+def _derived(name: str, type_: str, length: int = 0, **kw: Unpack[_DerivedOptions]) -> FieldDef:
+    return FieldDef(name, type_, length=length, createable=False, updateable=False, **kw)
 
 
 def _system_fields(owned: bool) -> list[FieldDef]:
@@ -176,8 +207,8 @@ def _system_fields(owned: bool) -> list[FieldDef]:
 
 
 def _obj(name: str, prefix: str, plural: str, fields: list[FieldDef], *, owned: bool = True,
-         label: str | None = None, **kw: object) -> ObjectDef:
-    obj = ObjectDef(name, prefix, label or _label(name), plural, **kw)  # type: ignore[arg-type]
+         label: str | None = None, createable: bool = True) -> ObjectDef:
+    obj = ObjectDef(name, prefix, label or _label(name), plural, createable=createable)
     for f in _system_fields(owned) + fields:
         obj.fields[f.name.lower()] = f
     return obj

@@ -15,7 +15,7 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from . import control, oauth, pages, rest
-from .errors import ApiError, limit_exceeded, not_found
+from .errors import ApiError, invalid_session, limit_exceeded, not_found
 from .registry import Registry
 from .store import Org, RequestLogEntry
 
@@ -100,6 +100,15 @@ class EmulatorApp:
             org, session = self.registry.authenticate(authorization)
         except ApiError as error:
             return _error(error), self.registry.org_of_token(authorization), 0, False
+        chaos = org.faults.take_chaos()
+        if chaos is not None and chaos.kind == "expire":
+            # The org's sessions end as when Salesforce times them out: this request is
+            # refused like any other with an ended session (not counted as an API call),
+            # and so are the next ones until the client refreshes its token.
+            self.registry.expire_sessions(org.id)
+            return _error(invalid_session()), org, 0, False
+        if chaos is not None and chaos.kind == "slow":
+            time.sleep(chaos.slow_ms / 1000)
         if org.faults.latency_ms:
             time.sleep(org.faults.latency_ms / 1000)
         with org.lock:
@@ -107,9 +116,11 @@ class EmulatorApp:
                 return _error(limit_exceeded(), org), org, 0, False
             org.api_calls += 1
         fault = org.faults.take("fail", request.method, path)
+        if fault is None and chaos is not None:
+            fault = chaos.failure()
         if fault is not None:
-            error = ApiError(fault.status, fault.error_code, fault.text(), fault.fields())
-            return _error(error, org), org, 1, False
+            failure = ApiError(fault.status, fault.error_code, fault.text(), fault.fields())
+            return _error(failure, org), org, 1, False
         try:
             body = _parse_body(request)
             call = rest.Call(org, session, request.method, version, subpath,
@@ -120,6 +131,8 @@ class EmulatorApp:
         except ApiError as error:
             return _error(error, org), org, 1, False
         drop = org.faults.take("drop", request.method, path) is not None
+        if chaos is not None and chaos.kind == "drop":
+            drop = True
         headers = {"Sforce-Limit-Info": _usage(org)}
         headers.update(reply.headers)
         if reply.raw is not None:

@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from . import ids
-from .errors import ApiError, deleted, dml, not_found
+from .errors import ApiError, DuplicatesDetected, deleted, dml, not_found
 from .faults import Faults
 from .schema import STRING_TYPES, FieldDef, ObjectDef, standard_objects
 from .types import FieldInfo
@@ -113,7 +113,8 @@ class Org:
     tables: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     index: dict[str, str] = field(default_factory=dict)
     blobs: dict[str, bytes] = field(default_factory=dict)
-    cursors: dict[str, tuple[list[dict[str, Any]], str]] = field(default_factory=dict)
+    # Query locator -> (the query's records, the batch size its pages are cut in).
+    cursors: dict[str, tuple[list[dict[str, Any]], int]] = field(default_factory=dict)
     duplicate_rules: set[str] = field(default_factory=set)
     validation_rules: list[ValidationRule] = field(default_factory=list)
     locked: set[str] = field(default_factory=set)
@@ -289,8 +290,9 @@ class Org:
                        LastModifiedById=ctx.user_id)
             row.update(values)
             self._check(obj, row, values, creating=True, ctx=ctx)
+            record_id: str
             if ctx.trusted and values.get("Id"):
-                record_id = values["Id"]
+                record_id = values["Id"]  # an "id" field: _coerce_value made it 18 characters
             else:
                 record_id = self.id_factory.new(obj.key_prefix)
             row["Id"] = record_id
@@ -429,7 +431,7 @@ class Org:
         return values, blob
 
     def _coerce_value(self, obj: ObjectDef, f: FieldDef, raw: Any) -> Any:
-        label = f.describe()["label"]
+        label = f.display_label
         if raw is None:
             return False if f.type == "boolean" else None
         kind = f.type
@@ -509,7 +511,7 @@ class Org:
                       f"Required fields are missing: [{', '.join(missing)}]", missing)
         for name, value in values.items():
             f = obj.fields[name.lower()]
-            label = f.describe()["label"]
+            label = f.display_label
             if value is None:
                 continue
             if f.type in STRING_TYPES and f.length and len(value) > f.length:
@@ -575,15 +577,16 @@ class Org:
             row["IsWhat"] = bool(found and found[0] not in ("Contact", "Lead", "User"))
 
     def _activity_account(self, row: Mapping[str, Any]) -> str | None:
+        account_id: str | None = None
         what = self.record_of(row["WhatId"]) if row.get("WhatId") else None
-        if what and what[0] == "Account":
-            return what[1]["Id"]
-        if what and what[0] == "Opportunity" and what[1].get("AccountId"):
-            return what[1]["AccountId"]
         who = self.record_of(row["WhoId"]) if row.get("WhoId") else None
-        if who and who[0] == "Contact":
-            return who[1].get("AccountId")
-        return None
+        if what and what[0] == "Account":
+            account_id = what[1]["Id"]
+        elif what and what[0] == "Opportunity" and what[1].get("AccountId"):
+            account_id = what[1]["AccountId"]
+        elif who and who[0] == "Contact":
+            account_id = who[1].get("AccountId")
+        return account_id
 
     def _derive_event(self, row: dict[str, Any], given: set[str] | frozenset[str]) -> None:
         # DurationInMinutes and EndDateTime describe the same thing: a write may give
@@ -621,14 +624,12 @@ class Org:
         if start_text is None:
             raise dml("REQUIRED_FIELD_MISSING",
                       "Required fields are missing: [ActivityDateTime]", ["ActivityDateTime"])
-        start = parse_datetime(start_text)
-        assert start is not None
+        start = _stored_datetime(start_text)
         end_text = row.get("EndDateTime")
         if duration_given and not end_given:
             end = start + timedelta(minutes=row["DurationInMinutes"])
         elif end_text is not None:
-            end = parse_datetime(end_text)
-            assert end is not None
+            end = _stored_datetime(end_text)
             if duration_given and end - start != timedelta(minutes=row["DurationInMinutes"]):
                 raise _duration_mismatch()
         elif row.get("DurationInMinutes") is not None:
@@ -672,8 +673,7 @@ class Org:
             matches = [o for o in self.live(name)
                        if o["Id"] != row["Id"] and (o.get("Email") or "").lower() == email]
             if matches:
-                raise dml("DUPLICATES_DETECTED", "Use one of these records?", [],
-                          {"duplicateResult": self._duplicate_result(name, matches, ctx)})
+                raise DuplicatesDetected(self._duplicate_result(name, matches, ctx))
         for rule in self.validation_rules:
             if rule.sobject == name and rule.fires(row):
                 raise dml("FIELD_CUSTOM_VALIDATION_EXCEPTION", rule.message,
@@ -769,7 +769,7 @@ class Org:
         for ref, is_what in (("WhoId", False), ("WhatId", True)):
             if not row.get(ref):
                 continue
-            rel = {f.name: None for f in self.objects[relation].fields.values()}
+            rel: dict[str, Any] = {f.name: None for f in self.objects[relation].fields.values()}
             stamp = row["CreatedDate"]
             rel.update(Id=self.id_factory.new(self.objects[relation].key_prefix),
                        IsDeleted=False, CreatedDate=stamp, LastModifiedDate=stamp,
@@ -845,6 +845,15 @@ _CASCADES: dict[str, tuple[tuple[str, str], ...]] = {
     "ContentDocument": (("ContentDocumentLink", "ContentDocumentId"),),
     "ContentNote": (("ContentDocumentLink", "ContentDocumentId"),),
 }
+
+
+def _stored_datetime(text: str) -> datetime:
+    """A datetime this store wrote back to a ``datetime``: ``_coerce_value`` already
+    refused any value that does not parse, so failing here is a bug in the store."""
+    moment = parse_datetime(text)
+    if moment is None:
+        raise ValueError(f"not a datetime the store wrote: {text!r}")
+    return moment
 
 
 def _duration_mismatch() -> ApiError:

@@ -1,8 +1,10 @@
+"""Ops pages for bookings and scheduler webhooks. A booking's sync history is added by
+integrations' admin, which knows about syncing; this app does not."""
+
 from __future__ import annotations
 
 from django.contrib import admin
 
-from integrations.admin import SyncJobInline, SyncMappingInline
 from scheduler.models import Booking, SchedulerWebhookEvent
 
 
@@ -22,7 +24,6 @@ class BookingAdmin(admin.ModelAdmin):
     list_select_related = ["tenant"]
     search_fields = ["external_id", "host_email", "guest_email", "title"]
     date_hierarchy = "start"
-    inlines = [SyncMappingInline, SyncJobInline]
 
 
 @admin.register(SchedulerWebhookEvent)

@@ -6,8 +6,8 @@ import datetime as dt
 
 from django.db.models import QuerySet
 
+from core.errors import NotFound
 from scheduler.models import Booking
-from tenants.errors import NotFound
 from tenants.models import Tenant
 
 

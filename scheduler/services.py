@@ -16,10 +16,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from core.errors import Conflict, InvalidInput, Unauthorized
 from scheduler import events
 from scheduler.models import Booking, SchedulerWebhookEvent
-from tenants.errors import Conflict, InvalidInput, Unauthorized
-from tenants.models import Tenant, email_normalise
+from tenants.emails import email_normalise
+from tenants.models import Tenant
 
 
 class BookingOutcome(StrEnum):

@@ -4,16 +4,8 @@ from django.conf import settings
 from django.db import models
 from rest_framework_api_key.models import AbstractAPIKey
 
+from tenants.emails import email_is_internal
 from tenants.fields import EncryptedTextField
-
-
-def email_normalise(email: str) -> str:
-    """Trimmed and lower-cased: the one form every email is stored and compared in."""
-    return (email or "").strip().lower()
-
-
-def email_domain(email: str) -> str:
-    return email_normalise(email).rpartition("@")[2]
 
 
 class Tenant(models.Model):
@@ -32,10 +24,7 @@ class Tenant(models.Model):
         return self.name
 
     def is_internal_email(self, email: str) -> bool:
-        domain = email_domain(email)
-        if not domain:
-            return False
-        return any(domain == d or domain.endswith("." + d) for d in self.internal_domains)
+        return email_is_internal(email, self.internal_domains)
 
 
 class Membership(models.Model):

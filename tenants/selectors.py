@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import QuerySet
 
-from tenants.errors import NotFound
+from core.errors import NotFound
 from tenants.models import Membership, Tenant
 
 

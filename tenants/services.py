@@ -5,7 +5,7 @@ import secrets
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
-from tenants.errors import InvalidInput
+from core.errors import InvalidInput
 from tenants.models import Membership, Tenant, TenantAPIKey
 
 

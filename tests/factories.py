@@ -13,7 +13,6 @@ from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
-from integrations.engine import lock_key_for
 from integrations.models import (
     IntegrationSettings,
     SalesforceConnection,
@@ -21,6 +20,7 @@ from integrations.models import (
     SyncJob,
     SyncMapping,
 )
+from integrations.outbox.enqueue import lock_key_for
 from meetings.models import Activity, ActivityParticipant, Attendee, Highlight, Meeting, Transcript
 from scheduler.models import Booking, SchedulerWebhookEvent
 from tenants.models import Membership, Tenant, TenantAPIKey

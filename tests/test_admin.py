@@ -8,6 +8,9 @@ from django.contrib import admin
 from django.test import Client
 from django.urls import reverse
 
+from integrations.admin import SyncJobInline, SyncMappingInline
+from meetings.models import Activity, Highlight, Meeting
+from scheduler.models import Booking
 from tenants.models import Tenant, TenantAPIKey
 from tests.factories import (
     ActivityParticipantFactory,
@@ -115,3 +118,18 @@ def test_revoking_a_key_from_the_admin_locks_the_partner_out(ops: Client, partne
     )
 
     assert partner.client.get("/api/v1/meetings/").status_code == 401
+
+
+def test_a_highlight_page_shows_what_was_synced_for_it(ops: Client, everything: None) -> None:
+    # meetings' admin knows nothing of syncing; integrations' admin adds the history.
+    highlight = Highlight.objects.get()
+    page = ops.get(reverse("admin:meetings_highlight_change", args=[highlight.pk]))
+
+    assert "069000000000042AAA" in page.content.decode()
+
+
+@pytest.mark.parametrize("model", [Meeting, Highlight, Activity, Booking])
+def test_every_synced_object_shows_its_sync_mappings_and_jobs(model: type) -> None:
+    inlines = admin.site._registry[model].inlines
+
+    assert SyncMappingInline in inlines and SyncJobInline in inlines

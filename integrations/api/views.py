@@ -12,12 +12,13 @@ from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from core.api.responses import paginated
 from integrations import selectors, services
 from integrations.api import serializers as s
 from integrations.models import SyncJob
 from meetings import selectors as meeting_selectors
 from scheduler import selectors as booking_selectors
-from tenants.api.views import TenantScopedAPIView, paginated
+from tenants.api.views import TenantScopedAPIView
 
 JOB_ID = OpenApiParameter("job_id", int, OpenApiParameter.PATH)
 

@@ -83,8 +83,11 @@ class SalesforceClient:
         access_token: str,
         api_version: str,
         refresh: Callable[[], str] | None = None,
+        on_call: Callable[[], None] | None = None,
     ) -> None:
         self.instance_url = instance_url.rstrip("/")
+        # Called after every API call (the sync extends its jobs' lease there).
+        self._on_call = on_call
         self.api_version = api_version
         self.api_calls = 0
         self.usage = ApiUsage()
@@ -108,6 +111,8 @@ class SalesforceClient:
             match = re.search(r"api-usage=(\d+)/(\d+)", info)
             if match:
                 self.usage = ApiUsage(int(match.group(1)), int(match.group(2)))
+            if self._on_call is not None:
+                self._on_call()
 
     def _call(self, fn: Callable[[Salesforce], T]) -> T:
         try:
@@ -162,6 +167,13 @@ class SalesforceClient:
         """sObject Collections create (POST) or update (PATCH), up to 200 records."""
         body = {"allOrNone": all_or_none, "records": records}
         return self._call(lambda sf: sf.restful("composite/sobjects", method=method, json=body))
+
+    def note_content(self, record_id: str) -> bytes:
+        """A ContentNote's content (its file), as Salesforce serves it from the note's
+        Content URL; simple-salesforce has no helper for binary bodies, so its request
+        method is used directly (it adds the session's headers and raises typed errors)."""
+        url = f"{self._sf.base_url}sobjects/ContentNote/{record_id}/Content"
+        return self._call(lambda sf: sf._call_salesforce("GET", url).content)
 
     def collection_delete(self, ids: list[str], *, all_or_none: bool) -> list[dict[str, Any]]:
         params = {"ids": ",".join(ids), "allOrNone": str(all_or_none).lower()}

@@ -29,6 +29,10 @@ RETRYABLE_CODES = frozenset(
 )
 REAUTH_CODES = frozenset({"INVALID_SESSION_ID", "INVALID_AUTH_HEADER"})
 DELETED_CODES = frozenset({"ENTITY_IS_DELETED", "NOT_FOUND"})
+# The request may or may not have been applied: the answer never arrived.
+OUTCOME_UNKNOWN_CODES = frozenset({"CONNECTION_ERROR", "TIMEOUT", "HTTP_ERROR"})
+# "It exists already": a link that joins the same two records, or a duplicate rule.
+ALREADY_EXISTS_CODES = frozenset({"DUPLICATE_VALUE", "DUPLICATES_DETECTED"})
 
 
 @dataclass
@@ -39,8 +43,11 @@ class SalesforceError(Exception):
     code: str
     message: str
     status: int | None = None
-    # Not refused itself: another part of the same all-or-none request was.
+    # Not refused itself: another part of the same all-or-none request was (or it was
+    # never sent because the record it hangs on was not made). Nothing was applied.
     halted: bool = False
+    # For DUPLICATES_DETECTED: the Ids of the records Salesforce says this one duplicates.
+    duplicate_ids: tuple[str, ...] = ()
 
     def __str__(self) -> str:
         return f"{self.code}: {self.message}" if self.code else self.message
@@ -48,6 +55,15 @@ class SalesforceError(Exception):
     @property
     def retryable(self) -> bool:
         return self.kind == "retry"
+
+    @property
+    def outcome_unknown(self) -> bool:
+        """Whether Salesforce may have applied the request although we got no answer."""
+        return self.code in OUTCOME_UNKNOWN_CODES and not self.halted
+
+    @property
+    def already_exists(self) -> bool:
+        return self.code in ALREADY_EXISTS_CODES and not self.halted
 
 
 def classify(*, code: str, status: int | None) -> Kind:
@@ -77,7 +93,23 @@ def error_from_body(body: Any, status: int | None) -> SalesforceError:
         message = f"{message} (fields: {', '.join(map(str, fields))})"
     if not code and status is not None:
         code = f"HTTP_{status}"
-    return SalesforceError(classify(code=code, status=status), code, message, status)
+    return SalesforceError(
+        classify(code=code, status=status), code, message, status,
+        duplicate_ids=_duplicate_ids(first),
+    )
+
+
+def _duplicate_ids(error: dict[str, Any]) -> tuple[str, ...]:
+    """The records a duplicate rule matched, from Salesforce's `duplicateResult`."""
+    # Salesforce spells the key "duplicateResut" in its REST answers; accept both.
+    result = error.get("duplicateResut") or error.get("duplicateResult") or {}
+    ids: list[str] = []
+    for match in result.get("matchResults") or []:
+        for record in match.get("matchRecords") or []:
+            record_id = (record.get("record") or {}).get("Id")
+            if record_id:
+                ids.append(str(record_id))
+    return tuple(ids)
 
 
 def error_from_exception(exc: BaseException) -> SalesforceError:

@@ -7,7 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, Literal
+
+from tenants.emails import email_is_internal
 
 
 @dataclass(frozen=True)
@@ -68,24 +71,55 @@ def _unique(items: Iterable[Any]) -> list[Any]:
 
 
 def external_emails(emails: Iterable[str], internal_domains: Sequence[str]) -> list[str]:
-    """Addresses outside the tenant's domains (a subdomain of one counts as inside),
-    normalised, in a stable order, each once."""
-    domains = [d.lower().lstrip("@") for d in internal_domains]
+    """Addresses outside the tenant's domains (`email_is_internal` decides, for the
+    whole product), normalised, in a stable order, each once."""
     out = []
     for raw in emails:
         email = (raw or "").strip().lower()
-        if "@" not in email:
-            continue
-        host = email.rsplit("@", 1)[1]
-        if any(host == d or host.endswith("." + d) for d in domains):
-            continue
-        out.append(email)
+        if "@" in email and not email_is_internal(email, internal_domains):
+            out.append(email)
     return sorted(dict.fromkeys(out))
 
 
 # --- Manual highlight sync (SPEC 3.1) --------------------------------------------------
 
-Situation = Literal["match", "no_organisation", "several", "no_match"]
+class Situation(StrEnum):
+    """The four situations of a manual sync (SPEC 3.1)."""
+
+    MATCH = "match"  # 1: one Account/Opportunity is offered
+    NO_ORGANISATION = "no_organisation"  # 2: Contacts match but belong to nothing
+    SEVERAL = "several"  # 3: the member picks among several
+    NO_MATCH = "no_match"  # 4: nobody matches
+
+    @property
+    def offers_creation(self) -> bool:
+        """Whether the portal offers to create an Account (and Opportunity) here: only
+        where no existing record would be passed over (the one place that decides)."""
+        return self in (Situation.NO_ORGANISATION, Situation.NO_MATCH)
+
+    @property
+    def label(self) -> str:
+        return _SITUATION_LABELS[self]
+
+    @property
+    def what_to_do(self) -> str:
+        return _SITUATION_ADVICE[self]
+
+
+_SITUATION_LABELS = {
+    Situation.MATCH: "The Contacts belong to one record",
+    Situation.NO_ORGANISATION: "The Contacts belong to no Account or Opportunity",
+    Situation.SEVERAL: "The Contacts belong to several records",
+    Situation.NO_MATCH: "Nobody matches",
+}
+_SITUATION_ADVICE = {
+    Situation.MATCH: "Send the highlights to the record offered, or pick another.",
+    Situation.NO_ORGANISATION: "The Contacts belong to no Account: create an Account (and "
+    "optionally an Opportunity); the matched Contacts are linked to it.",
+    Situation.SEVERAL: "The Contacts belong to several records: pick one.",
+    Situation.NO_MATCH: "Nobody matches: create an Account or Opportunity; Contacts are "
+    "created for the external attendees.",
+}
 
 
 @dataclass
@@ -130,10 +164,10 @@ def manual_match(directory: Directory, emails: Sequence[str]) -> ManualMatch:
     matched = {c.email for c in contacts}
     unmatched = [e for e in emails if e.lower() not in matched]
     if not contacts:
-        return ManualMatch("no_match", None, [], [], unmatched)
+        return ManualMatch(Situation.NO_MATCH, None, [], [], unmatched)
     opportunities, accounts = organisations_of(directory, contacts)
     if not opportunities and not accounts:
-        return ManualMatch("no_organisation", None, [], contacts, unmatched)
+        return ManualMatch(Situation.NO_ORGANISATION, None, [], contacts, unmatched)
     open_ids = {
         o.id for c in contacts for o in directory.opportunities.get(c.id, []) if not o.is_closed
     }
@@ -147,8 +181,8 @@ def manual_match(directory: Directory, emails: Sequence[str]) -> ManualMatch:
     candidates = opportunities + accounts
     if len(account_ids) <= 1 and len(open_opps) <= 1:
         offer = open_opps[0] if open_opps else (accounts[0] if accounts else opportunities[0])
-        return ManualMatch("match", offer, candidates, contacts, unmatched)
-    return ManualMatch("several", None, candidates, contacts, unmatched)
+        return ManualMatch(Situation.MATCH, offer, candidates, contacts, unmatched)
+    return ManualMatch(Situation.SEVERAL, None, candidates, contacts, unmatched)
 
 
 # --- Auto-sync (SPEC 3.2) ----------------------------------------------------------------

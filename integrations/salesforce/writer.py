@@ -125,7 +125,8 @@ def _collections(
         ready: list[Write] = []
         for write in level:
             if write.group in failed_groups:
-                results[write.key] = failed_groups[write.group]
+                # Never sent: the record it hangs on was not made.
+                results[write.key] = replace(failed_groups[write.group], halted=True)
                 continue
             ready.append(write)
         for op in ("create", "update", "delete"):
@@ -140,11 +141,8 @@ def _collections(
                         known = failed_groups.get(write.group)
                         if known is None or (known.halted and not result.halted):
                             failed_groups[write.group] = result  # the real cause wins
-    # A group fails as a whole: a job whose note landed but whose event did not is
-    # reported failed, and its retry finds the note through the mapping.
-    for write in writes:
-        if write.group in failed_groups and not isinstance(results.get(write.key), str):
-            results[write.key] = failed_groups[write.group]
+    # A job whose note landed but whose event did not is reported failed through the
+    # event's own error; the note's Id is kept, so its retry updates that note.
     return results
 
 

@@ -10,9 +10,10 @@ from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from core.api.responses import paginated, upserted
 from meetings import selectors, services
 from meetings.api import serializers as s
-from tenants.api.views import TenantScopedAPIView, paginated, upserted
+from tenants.api.views import TenantScopedAPIView
 
 
 class MeetingListCreateView(TenantScopedAPIView):

@@ -418,14 +418,14 @@ def _matches(op: str, actual: Any, literal: Literal, target: Any) -> bool:
         start, end = target
         if actual is None:
             return op == "!="
-        inside = start <= actual < end
+        inside = bool(start <= actual < end)
         return {
             "=": inside,
             "!=": not inside,
-            "<": actual < start,
-            "<=": actual < end,
-            ">": actual >= end,
-            ">=": actual >= start,
+            "<": bool(actual < start),
+            "<=": bool(actual < end),
+            ">": bool(actual >= end),
+            ">=": bool(actual >= start),
         }[op]
     if actual is None:
         return op == "!="

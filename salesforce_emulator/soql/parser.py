@@ -232,9 +232,19 @@ _DATE_KEYWORDS = {
 }
 
 
+def _position(token: Token) -> tuple[int, int]:
+    """Where a token starts (line, column), both from 1.
+
+    lark types them optional because a Token built by hand has no position; every token
+    of the contextual lexer has one. A token without one is placed at the start, where an
+    error message still makes sense."""
+    return token.line or 1, token.column or 1
+
+
 def _decode_string(token: Token, soql: str) -> Literal:
     """A quoted string token to its value and to its LIKE pattern."""
     raw = token[1:-1]
+    line, column = _position(token)
     chars: list[tuple[str, bool]] = []  # (character, was escaped)
     i = 0
     while i < len(raw):
@@ -256,7 +266,7 @@ def _decode_string(token: Token, soql: str) -> Literal:
                 f"Illegal character sequence '\\{nxt}' in string literal."
             )
             raise SoqlError(
-                MALFORMED_QUERY, located_message(soql, token.line, token.column, message)
+                MALFORMED_QUERY, located_message(soql, line, column, message)
             )
         chars.append((_ESCAPES[key], True))
         i += 2
@@ -267,14 +277,14 @@ def _decode_string(token: Token, soql: str) -> Literal:
         for ch, escaped in chars
     )
     return Literal(
-        "string", value, str(token), token.line, token.column, re.compile(pattern, re.DOTALL)
+        "string", value, str(token), line, column, re.compile(pattern, re.DOTALL)
     )
 
 
 def _literal(token: Token, soql: str) -> Literal:
     """A value token to a typed literal; unknown bare words are malformed."""
     text = str(token)
-    line, column = token.line, token.column
+    line, column = _position(token)
 
     def malformed(message: str) -> SoqlError:
         return SoqlError(MALFORMED_QUERY, located_message(soql, line, column, message))
@@ -330,7 +340,7 @@ class _ToAst(Transformer[Token, Query]):
         return Query(
             is_count=is_count,
             fields=fields,
-            sobject=Name(str(name), name.line, name.column),
+            sobject=Name(str(name), *_position(name)),
             where=clauses.get("where"),
             order_by=clauses.get("order", ()),
             limit=clauses.get("limit"),
@@ -344,7 +354,7 @@ class _ToAst(Transformer[Token, Query]):
         return False, tuple(items)
 
     def field_path(self, items: list[Token]) -> FieldPath:
-        return FieldPath(tuple(str(t) for t in items), items[0].line, items[0].column)
+        return FieldPath(tuple(str(t) for t in items), *_position(items[0]))
 
     def where_clause(self, items: list[Condition]) -> tuple[str, Condition]:
         return "where", items[0]
@@ -385,7 +395,7 @@ class _ToAst(Transformer[Token, Query]):
     def subquery(self, items: list[Any]) -> SubQuery:
         name: Token = items[1]
         where = items[2][1] if len(items) > 2 else None
-        return SubQuery(items[0], Name(str(name), name.line, name.column), where)
+        return SubQuery(items[0], Name(str(name), *_position(name)), where)
 
     def order_clause(self, items: list[OrderItem]) -> tuple[str, tuple[OrderItem, ...]]:
         return "order", tuple(items)
@@ -413,7 +423,7 @@ class _ToAst(Transformer[Token, Query]):
         if not re.fullmatch(r"\d+", token):
             message = f"{clause} must be a non-negative integer, found: {token}"
             raise SoqlError(
-                MALFORMED_QUERY, located_message(self._soql, token.line, token.column, message)
+                MALFORMED_QUERY, located_message(self._soql, *_position(token), message)
             )
         return int(token)
 
@@ -428,11 +438,12 @@ def parse(soql: str) -> Query:
             line, column = _end_position(soql)
             message = "unexpected token: <EOF>"
         else:
-            line, column = token.line, token.column
+            line, column = _position(token)
             message = f"unexpected token: {token}"
         raise SoqlError(MALFORMED_QUERY, located_message(soql, line, column, message)) from None
     except UnexpectedCharacters as exc:
-        char = soql[exc.pos_in_stream]
+        # The lexer always says where it stopped; lark types it optional for other errors.
+        char = soql[exc.pos_in_stream or 0]
         message = (
             "unterminated quoted string"
             if char == "'"

@@ -142,8 +142,11 @@ def _add_months(first_of_month: date, months: int) -> date:
     return date(year, month + 1, 1)
 
 
-def range_for(fam: str, days: tuple[date, date]) -> tuple[Any, Any]:
-    """A range of days in the field's own terms: dates, or UTC midnights for datetimes."""
+def range_for(fam: str, days: tuple[date, date]) -> tuple[date, date]:
+    """A range of days in the field's own terms: dates, or UTC midnights for datetimes
+    (a ``datetime`` is a ``date``)."""
     if fam == DATETIME:
-        return tuple(datetime.combine(d, time(), tzinfo=UTC) for d in days)
+        first, after = days
+        return (datetime.combine(first, time(), tzinfo=UTC),
+                datetime.combine(after, time(), tzinfo=UTC))
     return days

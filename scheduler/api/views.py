@@ -7,9 +7,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api.responses import paginated
 from scheduler import selectors, services
 from scheduler.api import serializers as s
-from tenants.api.views import TenantScopedAPIView, paginated
+from tenants.api.views import TenantScopedAPIView
 from tenants.selectors import tenant_by_slug
 
 

@@ -10,6 +10,7 @@ import pytest
 from django.test import Client
 
 from integrations import services
+from integrations.enums import Operation
 from integrations.models import SyncJob
 from meetings.models import Meeting
 from salesforce_emulator.testing import OrgHandle
@@ -52,7 +53,7 @@ def review_job(meeting: Meeting) -> SyncJob:
     """An auto-sync job that found two Accounts and waits for a person."""
     return SyncJobFactory(
         local_object=meeting,
-        operation=services.OPERATION_MEETING_PROCESSED,
+        operation=Operation.MEETING_PROCESSED,
         state=SyncJob.State.NEEDS_REVIEW,
         reason="Several Accounts match.",
         candidates=[
@@ -145,7 +146,7 @@ def test_sending_queues_a_job_with_the_account_to_create_and_shows_the_sync_log(
         follow=True,
     )
 
-    job = SyncJob.objects.get(operation=services.OPERATION_HIGHLIGHTS_SEND)
+    job = SyncJob.objects.get(operation=Operation.HIGHLIGHTS_SEND)
     assert page.redirect_chain[-1][0] == "/sync/"
     assert f"sync job #{job.pk}" in page_text(page)
     assert job.tenant == tenant and job.local_object == meeting
@@ -166,7 +167,7 @@ def test_sending_to_an_offered_record_keeps_its_name(tenant: Tenant) -> None:
         {"highlights": ["h1"], "record": f"Account:{ACCOUNT_A}:Initech: EMEA"},
     )
 
-    job = SyncJob.objects.get(operation=services.OPERATION_HIGHLIGHTS_SEND)
+    job = SyncJob.objects.get(operation=Operation.HIGHLIGHTS_SEND)
     assert job.params["target"] == {"object": "Account", "id": ACCOUNT_A, "name": "Initech: EMEA"}
 
 
@@ -269,7 +270,7 @@ def test_an_activity_job_is_answered_per_address_with_a_lead_to_create(tenant: T
     ActivityParticipantFactory(activity=activity, email="carol@initech.example")
     job = SyncJobFactory(
         local_object=activity,
-        operation=services.OPERATION_ACTIVITY_SYNC,
+        operation=Operation.ACTIVITY_SYNC,
         state=SyncJob.State.NEEDS_REVIEW,
         candidates=[
             {"email": "bob@initech.example", "object": "Contact", "id": "003000000000001AAA"},
@@ -368,7 +369,7 @@ def test_another_tenants_meeting_and_jobs_are_not_found_and_unchanged(
     failed.refresh_from_db()
     assert review.state == SyncJob.State.NEEDS_REVIEW and "target" not in review.params
     assert failed.state == SyncJob.State.FAILED
-    assert not SyncJob.objects.filter(operation=services.OPERATION_HIGHLIGHTS_SEND).exists()
+    assert not SyncJob.objects.filter(operation=Operation.HIGHLIGHTS_SEND).exists()
 
 
 @pytest.mark.django_db
@@ -459,7 +460,7 @@ def test_a_member_previews_the_match_and_sends_each_highlight_as_a_note(
     assert f'value="Account:{account}:Initech" checked' in preview
     assert "Create an Account" not in preview  # only where the Contacts belong to none
     assert page_text(sent) and sent.redirect_chain[-1][0] == "/sync/"
-    job = SyncJob.objects.get(operation=services.OPERATION_HIGHLIGHTS_SEND)
+    job = SyncJob.objects.get(operation=Operation.HIGHLIGHTS_SEND)
     assert job.state == SyncJob.State.SUCCEEDED, job.reason
     notes = manual.records("ContentNote")
     assert len(notes) == 2
@@ -496,7 +497,7 @@ def test_resolving_an_auto_sync_in_review_links_the_note_to_the_chosen_account(
     meeting_push(
         partner, attendees=["ana@acme.test", "bob@initech.example", "carol@initrode.example"]
     )
-    job = SyncJob.objects.get(operation=services.OPERATION_MEETING_PROCESSED)
+    job = SyncJob.objects.get(operation=Operation.MEETING_PROCESSED)
     assert job.state == SyncJob.State.NEEDS_REVIEW, job.reason
     client = signed_in(partner.tenant)
 

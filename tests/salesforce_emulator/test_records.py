@@ -405,7 +405,8 @@ def test_duplicate_rule_detects_a_second_lead_with_the_same_email(
     with pytest.raises(SalesforceMalformedRequest) as exc:
         sf.Lead.create({"LastName": "B", "Company": "C", "Email": "JO@x.com"})
     assert error_of(exc)["errorCode"] == "DUPLICATES_DETECTED"
-    assert error_of(exc)["duplicateResult"]["matchResults"][0]["size"] == 1
+    # Salesforce's REST answer spells the key "duplicateResut" (see test_duplicates.py).
+    assert error_of(exc)["duplicateResut"]["matchResults"][0]["size"] == 1
 
 
 def test_validation_rule_answers_field_custom_validation_exception(

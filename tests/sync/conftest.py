@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from integrations import services
-from integrations.models import SalesforceConnection, SyncJob
+from integrations.models import SalesforceConnection, SyncJob, SyncMapping
 from salesforce_emulator.store import WriteContext
 from salesforce_emulator.testing import EmulatorServer, OrgHandle
 from tests.conftest import Partner
@@ -75,6 +75,11 @@ def meeting_push(
     if processed:
         answer = client.post(f"/api/v1/meetings/{external_id}/processed/")
         assert answer.status_code in (200, 202), answer.json()
+
+
+def records_in_doubt() -> int:
+    """Records whose create (or delete) went out without an answer."""
+    return SyncMapping.objects.filter(state__in=SyncMapping.IN_DOUBT).count()
 
 
 def last_job(operation: str) -> SyncJob:

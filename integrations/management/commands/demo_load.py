@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from integrations import services as sync_services
+from integrations.enums import Operation
 from integrations.models import SyncJob
 from integrations.salesforce.client import SalesforceClient, format_soql
 from meetings import services as meeting_services
@@ -215,7 +216,7 @@ class Command(BaseCommand):
             call is not None
             and not SyncJob.objects.filter(
                 tenant=tenant,
-                operation=sync_services.OPERATION_ACTIVITY_SYNC,
+                operation=Operation.ACTIVITY_SYNC,
                 params__requested=True,
             ).exists()
         ):

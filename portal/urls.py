@@ -3,8 +3,10 @@ from __future__ import annotations
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from tenants import views
+from portal import views
 
+# Sign-in and sign-out keep their bare names ("login", "logout": settings.LOGIN_URL and
+# the templates use them); the overview is namespaced "portal:home".
 urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -1,4 +1,4 @@
-"""Self-service pages for tenant members."""
+"""Tenant pages that show several apps' data side by side."""
 
 from __future__ import annotations
 

@@ -1,0 +1,95 @@
+"""meeting.processed: auto-sync (SPEC 3.2). All highlights as one Note and the meeting
+as an Event, linked to the first record found in the tenant's match order."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from integrations.enums import Purpose
+from integrations.executors.base import Executor, JobContext, Reading, needs_review, skipped
+from integrations.executors.notes import event_plan, meeting_note_spec, note_plan, target_of
+from integrations.salesforce.matching import Directory, auto_match, external_emails
+from integrations.sync.plan import Finish, Parent, Plan
+from meetings.models import Meeting
+
+
+@dataclass(kw_only=True)
+class MeetingReading(Reading):
+    meeting: Meeting
+    emails: list[str]
+
+
+def external_attendees(meeting: Meeting) -> list[str]:
+    return external_emails(
+        meeting.attendees.values_list("email", flat=True), meeting.tenant.internal_domains
+    )
+
+
+class MeetingAutoSync(Executor[MeetingReading]):
+    def read(self, ctx: JobContext) -> MeetingReading | Finish:
+        meeting = Meeting.objects.filter(pk=ctx.job.object_id, tenant=ctx.tenant).first()
+        if meeting is None:
+            return skipped("The meeting was deleted before it was synced.")
+        if not ctx.settings.auto_sync and not ctx.params.get("target"):
+            return skipped(
+                "Auto-sync is off for this tenant; send highlights by hand or turn auto-sync on."
+            )
+        emails = external_attendees(meeting)
+        if not emails:
+            return skipped(
+                "The meeting has no attendee outside the tenant's domains, so there is "
+                "nobody to match in Salesforce."
+            )
+        return MeetingReading(people=set(emails), meeting=meeting, emails=emails)
+
+    def plan(self, ctx: JobContext, reading: MeetingReading, directory: Directory) -> Plan | Finish:
+        """Steps: 1. a record a person chose wins; 2. then the record the meeting's Note
+        is already linked to; 3. then the match order, which never guesses between
+        several records and never creates one."""
+        meeting, emails = reading.meeting, reading.emails
+        found = auto_match(directory, emails, ctx.settings.auto_sync_match_order)
+        mappings = ctx.mappings(Meeting, [meeting.pk])
+        note = mappings.get((meeting.pk, Purpose.MEETING_NOTE))
+        earlier = Parent.of_mapping(note) if note is not None else None
+        chosen = ctx.params.get("target")
+        if chosen:
+            target = target_of(chosen)
+            why = f"Linked to the {target.sobject} chosen by a person ({target.name or target.id})."
+        elif earlier is not None:
+            target = earlier
+            why = f"Updated the records already linked to {target.sobject} {target.name}."
+        elif found.ambiguous:
+            names = ", ".join(c.name or c.id for c in found.candidates)
+            return needs_review(
+                f"Several {found.level} records match the attendees ({names}); auto-sync "
+                "does not guess. Choose one to finish the sync.",
+                [c.as_dict() for c in found.candidates],
+            )
+        elif found.target is None:
+            return skipped(
+                "No Account, Opportunity, Lead or Contact in Salesforce matches the external "
+                f"attendees ({', '.join(emails)}). Auto-sync never creates records; send "
+                "the highlights by hand to create an Account."
+            )
+        else:
+            target = Parent.of(found.target)
+            why = (
+                f"Linked to {target.sobject} {target.name or target.id}, the first match in "
+                f"the order {', '.join(ctx.settings.auto_sync_match_order)}."
+            )
+        plan = ctx.new_plan()
+        spec = meeting_note_spec(meeting, mappings)
+        note_plan(ctx, plan, spec, target=target)
+        event_plan(
+            ctx,
+            plan,
+            meeting=meeting,
+            mapping=mappings.get((meeting.pk, Purpose.MEETING_EVENT)),
+            target=target,
+            contacts=found.contacts,
+            leads=found.leads,
+        )
+        if not spec.highlights:
+            why += " The meeting has no highlights, so no Note was written."
+        plan.reason = why
+        return plan

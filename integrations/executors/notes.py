@@ -1,0 +1,217 @@
+"""Planning Notes and Events (SPEC 3.3): created where the match says, updated in place
+once they exist, deleted when nothing is left to say, made again where they were."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from integrations.enums import Purpose, SObject
+from integrations.executors.base import JobContext
+from integrations.models import IntegrationSettings, SyncMapping
+from integrations.salesforce import payloads
+from integrations.salesforce.matching import Candidate, Person, event_people
+from integrations.salesforce.writer import Ref
+from integrations.sync.plan import Parent, Plan, Slot
+from meetings.models import Attendee, Highlight, Meeting
+
+
+def meeting_view(meeting: Meeting) -> payloads.MeetingView:
+    return payloads.MeetingView(meeting.external_id, meeting.title, meeting.start, meeting.end)
+
+
+def highlight_views(highlights: Sequence[Highlight]) -> list[payloads.HighlightView]:
+    return [
+        payloads.HighlightView(h.text, h.speaker, h.offset_seconds, h.external_id)
+        for h in highlights
+    ]
+
+
+def meeting_highlights(meeting: Meeting) -> tuple[list[Highlight], int]:
+    """The meeting's current highlights and the auto-sync Note's version, read in one
+    query so that they agree: the version grows with every change to any highlight
+    (each edit or deletion bumps one; a new highlight adds one). Were they read apart,
+    an edit committed in between would be recorded as pushed without being sent."""
+    rows = list(Highlight.objects.filter(meeting=meeting))
+    return [h for h in rows if not h.is_deleted], sum(h.version for h in rows) + 1
+
+
+@dataclass(frozen=True)
+class NoteSpec:
+    """One Note to keep current: whose it is (its slot) and what it holds."""
+
+    name: str
+    meeting: Meeting
+    highlights: Sequence[Highlight]
+    slot: Slot
+    version: int
+    mapping: SyncMapping | None
+    link_mapping: SyncMapping | None
+
+
+def note_plan(
+    ctx: JobContext,
+    plan: Plan,
+    spec: NoteSpec,
+    *,
+    target: Parent | None = None,
+    force: bool = False,
+) -> None:
+    """Plan the create, update or delete of one Note. Steps:
+    1. the Note exists: no highlights left -> delete it; otherwise restore a missing
+       link, and update it unless Salesforce holds this version already (or `force`);
+    2. it does not exist: create it with its link, at `target` or, when none is given,
+       where it was before (a Note deleted with its last highlight, or in Salesforce).
+    """
+    mapping = spec.mapping
+    if mapping is not None and mapping.live:
+        if not spec.highlights:
+            plan.delete(spec.name, mapping)
+            return
+        parent = Parent.of_mapping(mapping)
+        unlinked = spec.link_mapping is None or not spec.link_mapping.live
+        if mapping.salesforce_object == SObject.CONTENT_NOTE and parent is not None and unlinked:
+            # An earlier batch made the note but not its link: link it now.
+            _link_create(plan, spec, mapping.salesforce_id, parent)
+        if mapping.pushed_version >= spec.version and not force:
+            return  # Salesforce already holds this version or a newer one
+        classic = mapping.salesforce_object == SObject.NOTE
+        fields = _note_fields(ctx, spec, parent, classic=classic)
+        plan.update(spec.name, mapping, fields, version=spec.version)
+        return
+    where = target or (Parent.of_mapping(mapping) if mapping is not None else None)
+    if not spec.highlights or where is None:
+        return
+    classic = ctx.settings.note_flavour == IntegrationSettings.NoteFlavour.CLASSIC_NOTE
+    fields = _note_fields(ctx, spec, where, classic=classic)
+    if classic:
+        fields["ParentId"] = where.id
+        plan.create(spec.name, spec.slot, SObject.NOTE, fields, version=spec.version, parent=where)
+        return
+    note = plan.create(
+        spec.name, spec.slot, SObject.CONTENT_NOTE, fields, version=spec.version, parent=where
+    )
+    _link_create(plan, spec, note, where)
+
+
+def _note_fields(
+    ctx: JobContext, spec: NoteSpec, parent: Parent | None, *, classic: bool
+) -> dict[str, Any]:
+    view = meeting_view(spec.meeting)
+    highlights = highlight_views(spec.highlights)
+    html = payloads.note_html(
+        meeting=view,
+        highlights=highlights,
+        base_url=ctx.settings.link_back_base_url,
+        instance_url=ctx.connection.instance_url,
+        target_id=parent.id if parent and isinstance(parent.id, str) else "",
+        target_name=parent.name if parent else "",
+    )
+    title = payloads.note_title(view, highlights, classic=classic)
+    if classic:
+        return dict(payloads.classic_note_fields(title, html))
+    return dict(payloads.content_note_fields(title, html))
+
+
+def _link_create(plan: Plan, spec: NoteSpec, note: str | Ref, parent: Parent) -> None:
+    link_purpose = spec.slot.purpose.link
+    assert link_purpose is not None
+    slot = Slot(spec.slot.content_type_id, spec.slot.object_id, link_purpose)
+    plan.create(
+        f"{spec.name}_link",
+        slot,
+        SObject.CONTENT_DOCUMENT_LINK,
+        {"ContentDocumentId": note, "LinkedEntityId": parent.id, "ShareType": "V"},
+        version=spec.version,
+        parent=parent,
+    )
+
+
+def meeting_note_spec(
+    meeting: Meeting, mappings: dict[tuple[int, Purpose], SyncMapping]
+) -> NoteSpec:
+    """The auto-sync Note holding all the meeting's highlights."""
+    highlights, version = meeting_highlights(meeting)
+    return NoteSpec(
+        name="note",
+        meeting=meeting,
+        highlights=highlights,
+        slot=Slot.of(meeting, Purpose.MEETING_NOTE),
+        version=version,
+        mapping=mappings.get((meeting.pk, Purpose.MEETING_NOTE)),
+        link_mapping=mappings.get((meeting.pk, Purpose.MEETING_NOTE_LINK)),
+    )
+
+
+def highlight_note_spec(
+    meeting: Meeting, highlight: Highlight, mappings: dict[tuple[int, Purpose], SyncMapping]
+) -> NoteSpec:
+    """The Note of one highlight sent by hand: created, updated, or deleted with it."""
+    return NoteSpec(
+        name=f"h{highlight.pk}",
+        meeting=meeting,
+        highlights=[] if highlight.is_deleted else [highlight],
+        slot=Slot.of(highlight, Purpose.HIGHLIGHT_NOTE),
+        version=highlight.version,
+        mapping=mappings.get((highlight.pk, Purpose.HIGHLIGHT_NOTE)),
+        link_mapping=mappings.get((highlight.pk, Purpose.HIGHLIGHT_NOTE_LINK)),
+    )
+
+
+def event_plan(
+    ctx: JobContext,
+    plan: Plan,
+    *,
+    meeting: Meeting,
+    mapping: SyncMapping | None,
+    target: Parent | None,
+    contacts: Sequence[Person] = (),
+    leads: Sequence[Person] = (),
+) -> None:
+    """The meeting's Event: updated once it exists; else created at `target` (or where
+    it was), naming the matched people (SPEC 3.3)."""
+    if ctx.settings.highlights_destination != IntegrationSettings.Destination.NOTES_AND_EVENTS:
+        return
+    fields: dict[str, Any] = payloads.event_fields(meeting_view(meeting))
+    if mapping is not None and mapping.live:
+        # Jobs of one meeting run one at a time and read its title and times when they
+        # run, so the newest always goes out last; the Event carries no version.
+        plan.update("event", mapping, fields)
+        return
+    where = target or (Parent.of_mapping(mapping) if mapping is not None else None)
+    if where is None:
+        return
+    who, others = event_people(where.candidate(), contacts, leads)
+    if where.sobject in (SObject.ACCOUNT, SObject.OPPORTUNITY):
+        fields["WhatId"] = where.id
+    elif where.sobject in (SObject.CONTACT, SObject.LEAD) and not who:
+        who = str(where.id)
+    if who:
+        fields["WhoId"] = who
+    event = plan.create(
+        "event",
+        Slot.of(meeting, Purpose.MEETING_EVENT),
+        SObject.EVENT,
+        fields,
+        parent=where,
+    )
+    if ctx.connection.shared_activities is False:
+        return
+    attendees = {a.email: a for a in Attendee.objects.filter(meeting=meeting)}
+    by_id = {p.id: p for p in contacts}
+    for index, contact_id in enumerate(others):
+        attendee = attendees.get(by_id[contact_id].email) if contact_id in by_id else None
+        slot = Slot.of(attendee, Purpose.EVENT_RELATION) if attendee is not None else None
+        plan.create(
+            f"event_rel{index}",
+            slot,
+            SObject.EVENT_RELATION,
+            {"EventId": event, "RelationId": contact_id, "IsParent": True, "IsInvitee": False},
+            parent=Parent(SObject.EVENT, event),
+        )
+
+
+def target_of(chosen: dict[str, Any]) -> Parent:
+    """A record a person chose (job params), as a Parent."""
+    return Parent.of(Candidate(chosen["object"], chosen["id"], chosen.get("name", "")))

@@ -1,0 +1,98 @@
+"""Taking jobs to run. A job is claimed with a conditional update (pending -> running)
+that gives it a lease and a fresh claim token; a unique index over running jobs'
+`lock_key` keeps two jobs of one object from running at once. Every later write of
+the job's row names the token, so a worker that outlived its lease changes nothing."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from integrations.enums import BATCHABLE
+from integrations.models import SyncJob
+from integrations.outbox.dispatch import due
+
+State = SyncJob.State
+
+
+def lease_seconds() -> int:
+    return int(settings.Q_CLUSTER.get("timeout", 120)) + 30
+
+
+@dataclass(frozen=True)
+class Claim:
+    """The jobs one worker runs together, and the token that fences them."""
+
+    token: uuid.UUID
+    jobs: list[SyncJob]
+    started: datetime
+
+    @property
+    def budget_ends(self) -> datetime:
+        """Past half the lease a batch takes no new step: what is left goes back to
+        wait, so the lease never runs out under a live worker."""
+        return self.started + timedelta(seconds=lease_seconds() / 2)
+
+
+def job_claim(job_id: int, *, now: datetime, token: uuid.UUID) -> bool:
+    """pending -> running, only if still pending, due, and no job with the same lock key
+    is running (the unique index refuses the second one)."""
+    try:
+        with transaction.atomic():
+            return (
+                SyncJob.objects.filter(pk=job_id, state=State.PENDING)
+                .filter(due(now))
+                .update(
+                    state=State.RUNNING,
+                    claim_token=token,
+                    lease_expires_at=now + timedelta(seconds=lease_seconds()),
+                    attempt_count=F("attempt_count") + 1,
+                )
+                == 1
+            )
+    except IntegrityError:
+        return False
+
+
+def jobs_claim_batch(first_id: int, *, now: datetime) -> Claim | None:
+    """Claim a job and, when it can be batched, up to SYNC_BATCH_SIZE - 1 due jobs of
+    the same tenant whose objects no running job holds (one per object)."""
+    token = uuid.uuid4()
+    if not job_claim(first_id, now=now, token=token):
+        return None
+    first = SyncJob.objects.select_related("tenant").get(pk=first_id)
+    if first.operation not in BATCHABLE:
+        return Claim(token, [first], now)
+    busy = SyncJob.objects.filter(state=State.RUNNING).values("lock_key")
+    candidates = (
+        SyncJob.objects.filter(
+            tenant_id=first.tenant_id, state=State.PENDING, operation__in=BATCHABLE
+        )
+        .filter(due(now))
+        .exclude(lock_key__in=busy)
+        .order_by("id")
+        .values_list("pk", "lock_key")[: settings.SYNC_BATCH_SIZE * 3]
+    )
+    keys = {first.lock_key}
+    companions: list[int] = []
+    for job_id, key in list(candidates):
+        if len(companions) + 1 >= settings.SYNC_BATCH_SIZE:
+            break
+        if key not in keys and job_claim(job_id, now=now, token=token):
+            keys.add(key)
+            companions.append(job_id)
+    rest = SyncJob.objects.select_related("tenant").filter(pk__in=companions).order_by("id")
+    return Claim(token, [first, *rest], now)
+
+
+def lease_extend(claim: Claim) -> None:
+    """Push the lease of the claim's running jobs forward (after each Salesforce call)."""
+    SyncJob.objects.filter(
+        pk__in=[j.pk for j in claim.jobs], state=State.RUNNING, claim_token=claim.token
+    ).update(lease_expires_at=timezone.now() + timedelta(seconds=lease_seconds()))

@@ -1,0 +1,62 @@
+"""Handing job ids to django-q2. The outbox row is the truth; a message only says
+"look at this job now", so a lost or repeated message costs nothing but a look."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db.models import F, Q
+from django.utils import timezone
+from django_q.tasks import async_task
+
+from integrations.models import SyncJob
+
+TASK = "integrations.tasks.sync_job_run"
+
+
+def job_dispatch(job_id: int) -> None:
+    """Queue the job now (called after commit, never inside a transaction)."""
+    SyncJob.objects.filter(pk=job_id).update(dispatched_at=timezone.now())
+    async_task(TASK, job_id, task_name=f"sync-job-{job_id}")
+
+
+def job_dispatch_missed(job_id: int) -> None:
+    """A delivery that could not take its job (not due yet, or its object busy): the job
+    counts as not handed over, so the next look dispatches it when it can run."""
+    SyncJob.objects.filter(pk=job_id, state=SyncJob.State.PENDING).update(dispatched_at=None)
+
+
+def due(now: datetime) -> Q:
+    return Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+
+
+def undispatched(now: datetime) -> Q:
+    """Not handed over since it became due, or handed over so long ago that the broker
+    must have lost the message (django-q2 itself re-delivers after `retry`)."""
+    lost = now - timedelta(seconds=int(settings.Q_CLUSTER.get("retry", 180)))
+    return (
+        Q(dispatched_at__isnull=True)
+        | Q(dispatched_at__lt=F("next_attempt_at"))
+        | Q(dispatched_at__lt=lost)
+    )
+
+
+def lowest_due_job(tenant_id: int, *, now: datetime | None = None) -> int | None:
+    """The tenant's oldest pending job that is due and waits for a dispatch: the one a
+    worker takes first (its companions come with it)."""
+    now = now or timezone.now()
+    return (
+        SyncJob.objects.filter(tenant_id=tenant_id, state=SyncJob.State.PENDING)
+        # Waiting for a person to reconnect Salesforce: reconnecting dispatches them.
+        .exclude(waiting_for=SyncJob.Wait.CONNECTION)
+        .filter(due(now))
+        .filter(undispatched(now))
+        # A job whose object another job is syncing starts when that one ends.
+        .exclude(
+            lock_key__in=SyncJob.objects.filter(state=SyncJob.State.RUNNING).values("lock_key")
+        )
+        .order_by("id")
+        .values_list("pk", flat=True)
+        .first()
+    )

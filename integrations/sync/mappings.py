@@ -1,0 +1,291 @@
+"""The delivery state machine of one record (SyncMapping), one function per transition.
+
+    planned  --mapping_send-->      sent       (a create goes out; committed first)
+    sent     --mapping_confirm-->   confirmed  (its Id came back, or recovery found it)
+    sent     --mapping_replan-->    planned    (refused, or recovery found nothing)
+    confirmed --mapping_replan-->   planned    (deleted in Salesforce by someone: made again)
+    confirmed --mapping_delete_start--> deleting (the plan no longer wants it)
+    deleting --mapping_deleted-->   deleted    (its delete landed, or it was gone already)
+    deleting --mapping_confirm-->   confirmed  (the delete was refused, or never landed)
+    deleted  --mapping_send-->      sent       (wanted again: made where it was)
+
+Every transition is a conditional update on the state it leaves, so a stale worker can
+never move a row another run has moved on.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import IntegrityError, models, transaction
+from django.utils import timezone
+
+from integrations.enums import LINK_PURPOSES, Purpose, SObject
+from integrations.models import SyncJob, SyncMapping
+from integrations.salesforce.errors import SalesforceError
+from integrations.salesforce.writer import Ref, Result
+from integrations.sync.identity import identity_of
+from integrations.sync.plan import Plan, PlannedWrite, Slot
+from tenants.models import Tenant
+
+logger = logging.getLogger(__name__)
+
+MState = SyncMapping.State
+# States from which a create may go out: nothing of it is in Salesforce.
+CREATABLE = (MState.PLANNED, MState.DELETED)
+
+
+class SlotBusy(Exception):
+    """Another sync holds this record (it is sending it, or made it meanwhile)."""
+
+
+def mappings_of(
+    tenant: Tenant, model: type[models.Model], ids: Iterable[int]
+) -> dict[tuple[int, Purpose], SyncMapping]:
+    """(object id, purpose) -> its row, whatever its state."""
+    content_type = ContentType.objects.get_for_model(model)
+    rows = SyncMapping.objects.filter(
+        tenant=tenant, content_type=content_type, object_id__in=list(ids)
+    )
+    return {(m.object_id, Purpose(m.purpose)): m for m in rows}
+
+
+# --- transitions ------------------------------------------------------------------------
+
+
+def mapping_send(
+    *,
+    tenant: Tenant,
+    slot: Slot,
+    sobject: str,
+    identity: dict[str, object],
+    job: SyncJob,
+    user_id: str,
+) -> SyncMapping:
+    """planned/deleted (or no row yet) -> sent. Raises SlotBusy when the row is in any
+    other state: then a record exists or another sync is making it."""
+    now = timezone.now()
+    values = {
+        "salesforce_object": sobject,
+        "salesforce_id": "",
+        "state": MState.SENT,
+        "identity": identity,
+        "sent_at": now,
+        "sent_by_user_id": user_id,
+        "sent_by_job": job,
+        "lock_key": job.lock_key,
+        "updated_at": now,
+    }
+    lookup = {
+        "tenant": tenant,
+        "content_type_id": slot.content_type_id,
+        "object_id": slot.object_id,
+        "purpose": slot.purpose,
+    }
+    moved = SyncMapping.objects.filter(**lookup, state__in=CREATABLE).update(**values)
+    if not moved:
+        if SyncMapping.objects.filter(**lookup).exists():
+            raise SlotBusy(f"{slot.purpose} of object {slot.object_id}")
+        try:
+            with transaction.atomic():
+                SyncMapping.objects.create(**lookup, **values)
+        except IntegrityError as exc:  # another sync created the row just now
+            raise SlotBusy(f"{slot.purpose} of object {slot.object_id}") from exc
+    return SyncMapping.objects.get(**lookup)
+
+
+def mapping_confirm(
+    row: SyncMapping,
+    *,
+    salesforce_id: str,
+    version: int | None = None,
+    parent: tuple[str, str, str] | None = None,
+) -> bool:
+    """sent/deleting/confirmed -> confirmed with this Id (and the version it now holds;
+    an older version never replaces a newer one)."""
+    values: dict[str, object] = {
+        "state": MState.CONFIRMED,
+        "salesforce_id": salesforce_id,
+        "identity": {},
+        "updated_at": timezone.now(),
+    }
+    if parent is not None:
+        values["parent_object"], values["parent_id"], values["parent_name"] = parent
+    rows = SyncMapping.objects.filter(
+        pk=row.pk, state__in=(MState.SENT, MState.DELETING, MState.CONFIRMED)
+    )
+    if version is not None:
+        rows = rows.filter(pushed_version__lte=version)
+        values["pushed_version"] = version
+    return rows.update(**values) == 1
+
+
+def mapping_replan(row: SyncMapping, *, why: str) -> None:
+    """sent/confirmed -> planned: nothing of it is in Salesforce (a refused or unfound
+    create, or a record somebody deleted there). Where it was linked is kept, so it is
+    made again in the same place; what hung on it goes too."""
+    moved = SyncMapping.objects.filter(pk=row.pk, state__in=(MState.SENT, MState.CONFIRMED)).update(
+        state=MState.PLANNED,
+        salesforce_id="",
+        pushed_version=0,
+        identity={},
+        updated_at=timezone.now(),
+    )
+    if moved:
+        logger.info("record %s of %s planned again: %s", row.purpose, row.object_id, why)
+        _dependents_set(row, MState.PLANNED)
+
+
+def mapping_delete_start(row: SyncMapping) -> bool:
+    """confirmed -> deleting, just before its delete goes out."""
+    return (
+        SyncMapping.objects.filter(pk=row.pk, state=MState.CONFIRMED).update(
+            state=MState.DELETING, updated_at=timezone.now()
+        )
+        == 1
+    )
+
+
+def mapping_deleted(row: SyncMapping) -> None:
+    """deleting -> deleted (Salesforce deleted it, or it was gone already)."""
+    moved = SyncMapping.objects.filter(
+        pk=row.pk, state__in=(MState.DELETING, MState.CONFIRMED)
+    ).update(state=MState.DELETED, salesforce_id="", identity={}, updated_at=timezone.now())
+    if moved:
+        _dependents_set(row, MState.DELETED)
+
+
+def _dependents_set(row: SyncMapping, state: MState) -> None:
+    """A deleted Note takes its link with it; a deleted Event its relations."""
+    purpose = Purpose(row.purpose)
+    dependents = SyncMapping.objects.none()
+    if purpose.link is not None:
+        dependents = SyncMapping.objects.filter(
+            tenant_id=row.tenant_id,
+            content_type_id=row.content_type_id,
+            object_id=row.object_id,
+            purpose=purpose.link,
+        )
+    elif row.salesforce_object == SObject.EVENT and row.salesforce_id:
+        dependents = SyncMapping.objects.filter(
+            tenant_id=row.tenant_id, purpose=Purpose.EVENT_RELATION, parent_id=row.salesforce_id
+        )
+    dependents.exclude(state__in=(MState.PLANNED, MState.DELETED)).update(
+        state=state, salesforce_id="", identity={}, updated_at=timezone.now()
+    )
+
+
+# --- a plan's bookkeeping -----------------------------------------------------------------
+
+
+@transaction.atomic
+def plan_mark_sent(plan: Plan, *, tenant: Tenant, job: SyncJob, user_id: str) -> None:
+    """Before anything goes out: every create of the plan becomes `sent` with its
+    identity, every delete `deleting`, committed. Raises SlotBusy (and marks nothing)
+    when another sync holds one of the records."""
+    row_of_ref: dict[str, int] = {}
+    for planned in plan.writes:
+        write = planned.write
+        deleting = write.op == "delete" and planned.mapping is not None
+        if deleting and planned.mapping and not mapping_delete_start(planned.mapping):
+            raise SlotBusy(f"{planned.mapping.purpose} changed while planning")
+        if write.op != "create" or planned.slot is None:
+            continue
+        parent = planned.parent
+        identity = identity_of(
+            write.sobject,
+            write.fields,
+            row_of_ref,
+            version=planned.version,
+            parent=(parent.sobject, parent.id, parent.name) if parent else ("", "", ""),
+        )
+        row = mapping_send(
+            tenant=tenant,
+            slot=planned.slot,
+            sobject=write.sobject,
+            identity=identity.as_json(),
+            job=job,
+            user_id=user_id,
+        )
+        planned.mapping = row
+        row_of_ref[write.key] = row.pk
+
+
+@dataclass
+class Recorded:
+    """What a plan's results did to its records."""
+
+    ids: dict[str, str] = field(default_factory=dict)  # write key -> Id
+    errors: list[tuple[PlannedWrite, SalesforceError]] = field(default_factory=list)
+    # Rows Salesforce says exist already: recovery confirms they are ours.
+    to_settle: list[SyncMapping] = field(default_factory=list)
+    # A record we update was deleted in Salesforce: the plan is made again, once.
+    gone: bool = False
+
+
+@transaction.atomic
+def plan_record(plan: Plan, results: dict[str, Result]) -> Recorded:
+    """Apply each write's answer to its row, all in one transaction."""
+    recorded = Recorded()
+    recorded.ids = {k: v for k, v in results.items() if isinstance(v, str)}
+    for planned in plan.writes:
+        result = results.get(planned.write.key)
+        if result is None:
+            continue
+        if isinstance(result, SalesforceError):
+            recorded.errors.append((planned, result))
+        row = planned.mapping
+        if row is None:
+            continue
+        _write_record(planned, row, result, recorded)
+    return recorded
+
+
+def _write_record(
+    planned: PlannedWrite, row: SyncMapping, result: Result, recorded: Recorded
+) -> None:
+    op = planned.write.op
+    if isinstance(result, str):
+        if op == "delete":
+            mapping_deleted(row)
+            return
+        parent = None
+        if planned.parent is not None:
+            parent_id = planned.parent.id
+            if isinstance(parent_id, Ref):
+                parent_id = recorded.ids.get(parent_id.key, "")
+            parent = (planned.parent.sobject, parent_id, planned.parent.name)
+        mapping_confirm(row, salesforce_id=result, version=planned.version, parent=parent)
+        return
+    if result.outcome_unknown:
+        return  # stays sent / deleting: the next run settles it before anything else
+    if op == "create":
+        if result.already_exists and Purpose(row.purpose) in LINK_PURPOSES | {Purpose.CONTACT}:
+            recorded.to_settle.append(row)  # stays sent: found and confirmed right after
+        else:
+            mapping_replan(row, why=f"Salesforce did not make it ({result.code})")
+    elif op == "delete":
+        if result.kind == "deleted":
+            mapping_deleted(row)
+        else:
+            mapping_confirm(row, salesforce_id=row.salesforce_id)
+    elif result.kind == "deleted" and not result.halted:
+        mapping_replan(row, why="deleted in Salesforce")
+        recorded.gone = True
+
+
+def rows_in_doubt(jobs: Sequence[SyncJob]) -> list[SyncMapping]:
+    """Rows a batch must settle before it decides anything: those sent or being
+    deleted by an earlier run of these jobs, or by any job of their objects."""
+    if not jobs:
+        return []
+    keys = {j.lock_key for j in jobs if j.lock_key}
+    return list(
+        SyncMapping.objects.filter(state__in=SyncMapping.IN_DOUBT)
+        .filter(models.Q(lock_key__in=keys) | models.Q(sent_by_job__in=[j.pk for j in jobs]))
+        .filter(tenant_id=jobs[0].tenant_id)
+        .order_by("id")
+    )

@@ -1,0 +1,318 @@
+"""Running a batch of one tenant's jobs, with one round of lookups and as few writes as
+Salesforce allows.
+
+Steps (`batch_run`):
+1. Settle: records of these jobs' objects left in doubt by an interrupted run are
+   found (or not) and stored, before any job decides anything (`recovery`).
+2. Read: each job reads fresh state; it may finish here (skipped, ...).
+3. Look up: every address of the batch in one round.
+4. Plan: each job turns its reading and the lookups into a Plan, or finishes.
+5. Mark: each plan's creates become `sent` and its deletes `deleting`, committed.
+6. Send: one job's writes as one Composite request (all or none); a batch's as
+   sObject Collections, parents first, so one bad record fails only its own job.
+7. Record: each answer moves its record's row; records Salesforce says exist already
+   are settled at once; a record deleted in Salesforce, or an org without Shared
+   Activities, makes the job plan again, once.
+Each job's steps run in their own error boundary: an unexpected exception fails that
+job alone. Past half the lease, jobs that have not sent anything go back to wait.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.db import DatabaseError, transaction
+from django.utils import timezone
+
+from integrations.enums import Operation, SObject
+from integrations.executors import EXECUTORS
+from integrations.executors.base import JobContext, Reading
+from integrations.models import MatchChoice, SalesforceConnection, SyncJob
+from integrations.outbox.claim import Claim
+from integrations.outbox.enqueue import sync_job_enqueue
+from integrations.salesforce.client import SalesforceClient
+from integrations.salesforce.errors import SalesforceError
+from integrations.salesforce.lookups import directory_fetch
+from integrations.salesforce.matching import Directory
+from integrations.salesforce.writer import Result, writes_execute
+from integrations.sync.connection import connection_needs_reauth
+from integrations.sync.mappings import (
+    Recorded,
+    SlotBusy,
+    plan_mark_sent,
+    plan_record,
+    rows_in_doubt,
+)
+from integrations.sync.plan import Finish, Plan
+from integrations.sync.recovery import rows_settle
+
+logger = logging.getLogger(__name__)
+
+State = SyncJob.State
+Wait = SyncJob.Wait
+
+
+@dataclass
+class Run:
+    """One job of the batch as it goes through the steps."""
+
+    ctx: JobContext
+    reading: Reading | None = None
+    plan: Plan | None = None
+    finish: Finish | None = None
+    replanned: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def open(self) -> bool:
+        return self.finish is None
+
+
+def batch_run(client: SalesforceClient, claim: Claim, runs: list[Run]) -> None:
+    try:
+        rows_settle(client, rows_in_doubt([r.ctx.job for r in runs]))
+    except SalesforceError as error:
+        _all_fail(runs, error)
+        return
+    for run in runs:
+        _guarded(run, _read)
+    _steps(client, claim, [r for r in runs if r.open])
+
+
+def _steps(client: SalesforceClient, claim: Claim, runs: list[Run]) -> None:
+    """Look up, plan, mark, send and record for the runs still open."""
+    if not runs:
+        return
+    if _out_of_time(claim, runs):
+        return
+    try:
+        directory = _lookups(client, runs)
+    except SalesforceError as error:
+        _all_fail(runs, error)
+        return
+    for run in runs:
+        _guarded(run, lambda r: _plan(r, directory))
+    planned = [r for r in runs if r.open and r.plan is not None]
+    if _out_of_time(claim, planned):
+        return
+    for run in planned:
+        _guarded(run, _mark)
+    sending = [r for r in planned if r.open]
+    writes = [w.write for r in sending if r.plan is not None for w in r.plan.writes]
+    try:
+        results = writes_execute(client, writes, together=len(sending) == 1)
+    except SalesforceError as error:
+        results = {w.key: error for w in writes}
+    again: list[Run] = []
+    for run in sending:
+        _guarded(run, lambda r: _record(client, r, results, again))
+    for run in again:
+        run.plan, run.replanned = None, True
+        _guarded(run, _read)
+    _steps(client, claim, [r for r in again if r.open])
+
+
+def _guarded(run: Run, step: Callable[[Run], None]) -> None:
+    """One job's step in its own error boundary."""
+    if not run.open:
+        return
+    try:
+        step(run)
+    except SalesforceError as error:
+        run.finish = error_finish(run.ctx, error)
+    except DatabaseError as exc:
+        logger.exception("sync job %s: database error", run.ctx.job.pk)
+        run.finish = error_finish(
+            run.ctx, SalesforceError("retry", "DATABASE_ERROR", f"{type(exc).__name__}: {exc}")
+        )
+    except Exception as exc:
+        # A bug or an input nobody expected: this job fails alone, retried by hand.
+        logger.exception("sync job %s: unexpected error", run.ctx.job.pk)
+        run.finish = Finish(
+            State.FAILED,
+            f"The sync stopped on an internal error ({type(exc).__name__}); ops have the "
+            "details. Retry it once the cause is fixed.",
+            error=SalesforceError("permanent", "INTERNAL_ERROR", f"{type(exc).__name__}: {exc}"),
+        )
+
+
+def _read(run: Run) -> None:
+    executor = EXECUTORS.get(run.ctx.job.operation)
+    if executor is None:
+        run.finish = Finish(State.FAILED, f"No sync is defined for '{run.ctx.job.operation}'.")
+        return
+    reading = executor.read(run.ctx)
+    if isinstance(reading, Finish):
+        run.finish = reading
+    else:
+        run.reading = reading
+
+
+def _lookups(client: SalesforceClient, runs: list[Run]) -> Directory:
+    readings = [r.reading for r in runs if r.reading is not None]
+    people = set().union(*(r.people for r in readings)) if readings else set()
+    users = set().union(*(r.users for r in readings)) if readings else set()
+    if not people and not users:
+        return Directory()
+    return directory_fetch(client, people_emails=people, user_emails=users)
+
+
+def _plan(run: Run, directory: Directory) -> None:
+    assert run.reading is not None
+    plan = EXECUTORS[run.ctx.job.operation].plan(run.ctx, run.reading, directory)
+    if isinstance(plan, Finish):
+        run.finish = plan
+    else:
+        run.plan = plan
+
+
+def _mark(run: Run) -> None:
+    assert run.plan is not None
+    try:
+        plan_mark_sent(
+            run.plan,
+            tenant=run.ctx.tenant,
+            job=run.ctx.job,
+            user_id=run.ctx.connection.installer_salesforce_user_id,
+        )
+    except SlotBusy as busy:
+        run.finish = Finish(
+            State.PENDING,
+            f"Waiting: another sync is making the same record ({busy}).",
+            waiting_for=Wait.RECORD,
+            retry_in=2,
+        )
+
+
+def _record(
+    client: SalesforceClient, run: Run, results: dict[str, Result], again: list[Run]
+) -> None:
+    """Steps: 1. store every answer; 2. settle "already exists" answers; 3. decide the
+    job: success, plan again once (a record deleted in Salesforce, an org without Shared
+    Activities, writes rolled back beside a record that existed already), or the
+    error's outcome."""
+    assert run.plan is not None
+    recorded = plan_record(run.plan, results)
+    settled = _already_exists_settle(client, recorded)
+    causes = [(w, e) for w, e in recorded.errors if not e.halted and w.mapping not in settled]
+    rolled_back = any(e.halted for _, e in recorded.errors)
+    if not causes and not (rolled_back and settled):
+        _success(run, recorded)
+        return
+    if not run.replanned and (recorded.gone or (not causes and rolled_back)):
+        if recorded.gone:
+            run.notes.append("A record deleted in Salesforce was re-created.")
+        again.append(run)
+        return
+    relation_refused = any(
+        w.write.sobject == SObject.EVENT_RELATION and e.code == "FIELD_INTEGRITY_EXCEPTION"
+        for w, e in causes
+    )
+    if relation_refused and not run.replanned:
+        _shared_activities_off(run)
+        again.append(run)
+        return
+    pool = causes or recorded.errors
+    error = next((e for _, e in pool if e.kind != "deleted"), pool[0][1])
+    run.finish = error_finish(run.ctx, error)
+
+
+def _already_exists_settle(client: SalesforceClient, recorded: Recorded) -> set[Any]:
+    """Salesforce says a link (or a Contact, by a duplicate rule) exists already: it is
+    ours once recovery finds it with this job's identity; then it counts as made."""
+    if not recorded.to_settle:
+        return set()
+    rows_settle(client, recorded.to_settle)
+    settled = set()
+    for row in recorded.to_settle:
+        row.refresh_from_db()
+        if row.live:
+            settled.add(row)
+    return settled
+
+
+def _success(run: Run, recorded: Recorded) -> None:
+    assert run.plan is not None
+    plan = run.plan
+    for email, lead in plan.remember_leads.items():
+        if lead.key in recorded.ids:
+            MatchChoice.objects.update_or_create(
+                tenant=run.ctx.tenant,
+                email=email,
+                defaults={
+                    "salesforce_object": SObject.LEAD,
+                    "salesforce_id": recorded.ids[lead.key],
+                },
+            )
+    local = run.ctx.job.local_object if plan.follow_ups else None
+    for operation in plan.follow_ups:
+        with transaction.atomic():
+            sync_job_enqueue(
+                tenant=run.ctx.tenant,
+                operation=Operation(operation),
+                local_object=local,
+                params={"reason": "link the Notes to the record just created"},
+            )
+    reason = " ".join([plan.reason, *run.notes])
+    run.finish = Finish(State.SUCCEEDED, reason)
+
+
+def _shared_activities_off(run: Run) -> None:
+    """The org refused an Event's further people: it does not have Shared Activities.
+    Remember it and write the Event with its one person."""
+    connection = run.ctx.connection
+    SalesforceConnection.objects.filter(pk=connection.pk).update(shared_activities=False)
+    connection.shared_activities = False
+    logger.info("tenant %s: Shared Activities is off in the org", run.ctx.tenant.slug)
+    run.notes.append(
+        "The org does not relate several people to one Event (Shared Activities is off), "
+        "so the Event names one of them."
+    )
+
+
+def _out_of_time(claim: Claim, runs: list[Run]) -> bool:
+    if timezone.now() < claim.budget_ends:
+        return False
+    for run in runs:
+        if run.open:
+            run.finish = Finish(
+                State.PENDING,
+                "Waiting: the batch it was in ran out of time; it runs next.",
+                waiting_for=Wait.TIME,
+                retry_in=0,
+            )
+    return True
+
+
+def _all_fail(runs: list[Run], error: SalesforceError) -> None:
+    for run in runs:
+        if run.open:
+            run.finish = error_finish(run.ctx, error)
+
+
+def error_finish(ctx: JobContext, error: SalesforceError) -> Finish:
+    """One reading of a Salesforce error for a job: wait for a person, wait for the
+    org's limit, back off and retry, or fail with Salesforce's message."""
+    if error.kind == "reauth":
+        connection_needs_reauth(ctx.connection, error.message)
+        return Finish(
+            State.PENDING,
+            f"Waiting: Salesforce needs to be reconnected ({error.code}).",
+            error=error,
+            waiting_for=Wait.CONNECTION,
+        )
+    if error.code == "REQUEST_LIMIT_EXCEEDED":
+        return Finish(
+            State.PENDING,
+            f"Waiting: Salesforce's daily API limit was reached ({error.code}).",
+            error=error,
+            waiting_for=Wait.API_LIMIT,
+            retry_in=settings.SYNC_LIMIT_PAUSE_SECONDS,
+        )
+    if error.kind == "retry" or error.outcome_unknown:
+        return Finish(State.PENDING, f"Will retry: {error}", error=error)
+    return Finish(State.FAILED, f"Salesforce refused the change: {error}", error=error)

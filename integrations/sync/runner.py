@@ -1,0 +1,121 @@
+"""The task a worker runs for a job id: claim the job (and due companions of its
+tenant), run them as one batch against the tenant's Salesforce, record each outcome,
+then hand the tenant's next due job to the queue."""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from integrations.executors.base import JobContext
+from integrations.models import IntegrationSettings, SalesforceConnection, SyncJob
+from integrations.outbox.claim import Claim, jobs_claim_batch, lease_extend
+from integrations.outbox.dispatch import job_dispatch, job_dispatch_missed, lowest_due_job
+from integrations.outbox.outcomes import AttemptFacts, job_finish, job_release
+from integrations.salesforce.errors import SalesforceError
+from integrations.sync.connection import connection_client
+from integrations.sync.pipeline import Run, batch_run
+from integrations.sync.plan import Finish
+
+logger = logging.getLogger(__name__)
+
+Wait = SyncJob.Wait
+# The lease is pushed forward at most this often while Salesforce answers.
+LEASE_EXTEND_EVERY_SECONDS = 5.0
+
+
+def sync_jobs_run(*, job_id: int) -> None:
+    claim = jobs_claim_batch(job_id, now=timezone.now())
+    if claim is None:
+        job_dispatch_missed(job_id)
+        logger.info("sync job %s not claimed: already taken, not due, or its object busy", job_id)
+        return
+    tenant_id = claim.jobs[0].tenant_id
+    try:
+        _claim_run(claim)
+    except Exception as exc:
+        # Outside every job's own boundary (the connection, the database): the jobs are
+        # recorded as a failed try, retried with backoff, never left running.
+        logger.exception("sync jobs %s: unexpected error", [j.pk for j in claim.jobs])
+        error = SalesforceError("retry", "INTERNAL_ERROR", f"{type(exc).__name__}: {exc}")
+        facts = AttemptFacts(claim.started, 0, 0, len(claim.jobs))
+        for job in claim.jobs:
+            job_finish(
+                job,
+                claim.token,
+                Finish(SyncJob.State.PENDING, f"Will retry: {error}", error=error),
+                facts,
+            )
+    finally:
+        next_job = lowest_due_job(tenant_id)
+        if next_job is not None:
+            job_dispatch(next_job)
+
+
+def _claim_run(claim: Claim) -> None:
+    tenant = claim.jobs[0].tenant
+    connection = SalesforceConnection.objects.filter(tenant=tenant).first()
+    settings_row, _ = IntegrationSettings.objects.get_or_create(tenant=tenant)
+    now = timezone.now()
+    if connection is None or connection.status != SalesforceConnection.Status.CONNECTED:
+        status = connection.get_status_display().lower() if connection else "not connected"
+        for job in claim.jobs:
+            job_release(
+                job,
+                claim.token,
+                f"Waiting: Salesforce is {status} for this tenant.",
+                waiting_for=Wait.CONNECTION,
+                until=None,
+            )
+        return
+    if connection.paused_until and connection.paused_until > now:
+        for job in claim.jobs:
+            job_release(
+                job,
+                claim.token,
+                "Waiting: Salesforce's daily API limit was reached; syncing resumes at "
+                f"{connection.paused_until:%Y-%m-%d %H:%M} UTC.",
+                waiting_for=Wait.API_LIMIT,
+                until=connection.paused_until,
+            )
+        return
+    started = time.perf_counter()
+    last_extend = [time.monotonic()]
+
+    def extend() -> None:
+        if time.monotonic() - last_extend[0] >= LEASE_EXTEND_EVERY_SECONDS:
+            last_extend[0] = time.monotonic()
+            lease_extend(claim)
+
+    client = connection_client(connection, on_call=extend)
+    runs = [Run(JobContext(job, tenant, settings_row, connection)) for job in claim.jobs]
+    batch_run(client, claim, runs)
+    if any(r.finish and r.finish.waiting_for == Wait.API_LIMIT for r in runs):
+        pause = timezone.now() + timedelta(seconds=settings.SYNC_LIMIT_PAUSE_SECONDS)
+        SalesforceConnection.objects.filter(pk=connection.pk).update(paused_until=pause)
+        logger.warning("tenant %s: API limit reached, syncing paused until %s", tenant.slug, pause)
+    if client.usage.limit:
+        logger.info(
+            "tenant %s: %s API calls for %s jobs; the org has used %s of %s today",
+            tenant.slug,
+            client.api_calls,
+            len(runs),
+            client.usage.used,
+            client.usage.limit,
+        )
+    duration_ms = int((time.perf_counter() - started) * 1000)
+    share, rest = divmod(client.api_calls, len(runs))
+    for index, run in enumerate(runs):
+        facts = AttemptFacts(
+            claim.started,
+            share + (1 if index < rest else 0),
+            duration_ms,
+            len(runs),
+            connection.installer_salesforce_user_id,
+        )
+        finish = run.finish or Finish(SyncJob.State.FAILED, "The sync ended without an outcome.")
+        job_finish(run.ctx.job, claim.token, finish, facts)
