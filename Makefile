@@ -38,10 +38,14 @@ test-postgres: venv
 	@echo "== Test suite on $${DATABASE_URL%%@*}@... with broker $${REDIS_URL:-(ORM)}"
 	$(BIN)/pytest --db-report=$(REPORT) -m "not emulator" $(PYTEST_ARGS)
 
+## Lint, formatting, types (mypy, strict on integrations and the emulator), the apps'
+## import contracts, and migrations that match the models.
 lint: venv
 	$(BIN)/ruff check .
-	$(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy integrations salesforce_emulator tenants meetings scheduler config core portal
 	$(BIN)/lint-imports
+	$(BIN)/python manage.py makemigrations --check --dry-run
 
 bench-emulator: venv
 	$(BIN)/python bench/emulator.py

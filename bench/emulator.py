@@ -1,6 +1,6 @@
 """Requests per second the Salesforce emulator serves (run by hand, not a test).
 
-    .venv/bin/python bench/emulator.py [--threads 4] [--requests 400]
+.venv/bin/python bench/emulator.py [--threads 4] [--requests 400]
 """
 
 from __future__ import annotations
@@ -20,12 +20,16 @@ from salesforce_emulator.testing import EmulatorServer, OrgHandle, trusted_sessi
 
 
 def client(server: EmulatorServer, org: OrgHandle) -> Salesforce:
-    return Salesforce(instance_url=org.instance_url, session_id=org.access_token,
-                      session=trusted_session(server.ca_file))
+    return Salesforce(
+        instance_url=org.instance_url,
+        session_id=org.access_token,
+        session=trusted_session(server.ca_file),
+    )
 
 
-def measure(name: str, threads: int, total: int,
-            make_call: Callable[[], Callable[[int], None]]) -> float:
+def measure(
+    name: str, threads: int, total: int, make_call: Callable[[], Callable[[int], None]]
+) -> float:
     per_thread = total // threads
     errors: list[BaseException] = []
 
@@ -59,15 +63,17 @@ def main() -> None:
     server = EmulatorServer.start()
     try:
         org = server.create_org("Bench")
-        org.insert_many("Contact", [{"LastName": f"C{i}", "Email": f"c{i}@example.com"}
-                                    for i in range(1000)])
+        org.insert_many(
+            "Contact", [{"LastName": f"C{i}", "Email": f"c{i}@example.com"} for i in range(1000)]
+        )
 
         def query_call() -> Callable[[int], None]:
             sf = client(server, org)
 
             def call(i: int) -> None:
-                soql = format_soql("SELECT Id, Email FROM Contact WHERE Email = {}",
-                                   f"c{i % 1000}@example.com")
+                soql = format_soql(
+                    "SELECT Id, Email FROM Contact WHERE Email = {}", f"c{i % 1000}@example.com"
+                )
                 assert sf.query(soql)["totalSize"] == 1
 
             return call
@@ -76,18 +82,19 @@ def main() -> None:
             sf = client(server, org)
 
             def call(i: int) -> None:
-                records = [{"attributes": {"type": "Task"}, "Subject": f"T{i}-{n}"}
-                           for n in range(200)]
-                results = sf.restful("composite/sobjects", method="POST",
-                                     json={"records": records})
+                records = [
+                    {"attributes": {"type": "Task"}, "Subject": f"T{i}-{n}"} for n in range(200)
+                ]
+                results = sf.restful("composite/sobjects", method="POST", json={"records": records})
                 assert all(r["success"] for r in results)
 
             return call
 
         print(f"{args.threads} client threads against {server.base_url}")
         measure("query by email over 1,000 contacts", args.threads, args.requests, query_call)
-        measure("collection insert of 200 Tasks", args.threads, max(args.requests // 4, 4),
-                insert_call)
+        measure(
+            "collection insert of 200 Tasks", args.threads, max(args.requests // 4, 4), insert_call
+        )
     finally:
         server.stop()
 

@@ -256,8 +256,8 @@ def worker_drain(tenant: Any) -> tuple[int, int]:
     order it was queued (creation order), again until none is pending. A job that
     another run already took is a no-op for `sync_job_run`. Returns (sync_job_run calls,
     passes over the queue)."""
-    from integrations import services
     from integrations.models import SyncJob
+    from integrations.services.jobs import sync_job_run
 
     calls = passes = 0
     while True:
@@ -270,7 +270,7 @@ def worker_drain(tenant: Any) -> tuple[int, int]:
             return calls, passes
         passes += 1
         for job_id in pending:
-            services.sync_job_run(job_id=job_id)
+            sync_job_run(job_id=job_id)
             calls += 1
         still = SyncJob.objects.filter(tenant=tenant, state=SyncJob.State.PENDING).count()
         if still == len(pending):
@@ -281,8 +281,10 @@ def worker_drain(tenant: Any) -> tuple[int, int]:
 def portal_run(server: Any, n: int, latency_ms: float) -> tuple[Result, list[Any], list[Customer]]:
     from django.conf import settings
 
-    from integrations import services
     from integrations.models import IntegrationSettings, SyncAttempt, SyncJob
+    from integrations.services.connection import salesforce_connection_connect
+    from integrations.services.jobs import sync_job_run
+    from integrations.services.settings import integration_settings_update
     from tenants.services import tenant_create
 
     settings.SALESFORCE_CA_FILE = server.ca_file
@@ -292,13 +294,13 @@ def portal_run(server: Any, n: int, latency_ms: float) -> tuple[Result, list[Any
     org_seed(org, customers)
     org.faults.latency(latency_ms)
     tenant = tenant_create(name=f"Bench {n}", slug=f"bench-{n}", internal_domains=[INTERNAL_DOMAIN])
-    services.salesforce_connection_connect(
+    salesforce_connection_connect(
         tenant=tenant,
         instance_url=org.instance_url,
         access_token=org.access_token,
         refresh_token=org.refresh_token,
     )
-    services.integration_settings_update(
+    integration_settings_update(
         tenant=tenant,
         auto_sync=True,
         highlights_destination=IntegrationSettings.Destination.NOTES_AND_EVENTS,
@@ -318,7 +320,7 @@ def portal_run(server: Any, n: int, latency_ms: float) -> tuple[Result, list[Any
     if n == 1:
         job = SyncJob.objects.get(tenant=tenant, operation="meeting.processed")
         started = time.perf_counter()
-        services.sync_job_run(job_id=job.pk)
+        sync_job_run(job_id=job.pk)
         elapsed = time.perf_counter() - started
         first_job_calls = org.api_calls - before
         # Its highlights' jobs waited for it (same meeting); they find the Note up to

@@ -9,8 +9,14 @@ from __future__ import annotations
 import base64
 import hashlib
 from pathlib import Path
+from typing import TypedDict
 
+import django_stubs_ext
 import environ
+
+# Lets classes django-stubs types as generic (ModelAdmin[SyncJob], ModelForm[...]) be
+# subscripted at run time too.
+django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
@@ -18,7 +24,7 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 # "development" (the default: a laptop, the demo, the tests) or "production", where
 # every secret must be given and a missing one stops the process at start.
-DJANGO_ENV = env.str("DJANGO_ENV", default="development")
+DJANGO_ENV: str = env.str("DJANGO_ENV", default="development")
 PRODUCTION = DJANGO_ENV == "production"
 DEBUG = env.bool("DJANGO_DEBUG", default=not PRODUCTION)
 
@@ -104,7 +110,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update(timeout=20, transaction_mode="IMMEDIATE")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-REDIS_URL = env.str("REDIS_URL", default="")
+REDIS_URL: str = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
@@ -130,10 +136,27 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "portal:home"
 LOGOUT_REDIRECT_URL = "login"
 
+
+class QClusterSettings(TypedDict, total=False):
+    """The keys of django-q2's Q_CLUSTER this project sets (django-q2 has no types)."""
+
+    name: str
+    workers: int
+    timeout: int
+    retry: int
+    max_attempts: int
+    catch_up: bool
+    ack_failures: bool
+    save_limit: int
+    sync: bool
+    redis: str
+    orm: str
+
+
 # --- Background work (django-q2) -------------------------------------------------
 # Redis carries task ids when REDIS_URL is set; otherwise the database does (the ORM
 # broker), which needs no other service. The sync job table stays the source of truth.
-Q_CLUSTER: dict[str, object] = {
+Q_CLUSTER: QClusterSettings = {
     "name": "portal",
     "workers": env.int("Q_WORKERS", default=2),
     # Seconds a task may run before the cluster kills it.
@@ -152,29 +175,29 @@ else:
     Q_CLUSTER["orm"] = "default"
 
 # --- Salesforce ------------------------------------------------------------------
-SALESFORCE_API_VERSION = env.str("SALESFORCE_API_VERSION", default="62.0")
+SALESFORCE_API_VERSION: str = env.str("SALESFORCE_API_VERSION", default="62.0")
 # Seconds one HTTP request to Salesforce may take.
-SALESFORCE_HTTP_TIMEOUT = env.int("SALESFORCE_HTTP_TIMEOUT", default=20)
+SALESFORCE_HTTP_TIMEOUT: int = env.int("SALESFORCE_HTTP_TIMEOUT", default=20)
 
 # --- Sync engine -------------------------------------------------------------------
 # Jobs of one tenant a worker takes together (one lookup round, collections of 200).
-SYNC_BATCH_SIZE = env.int("SYNC_BATCH_SIZE", default=200)
+SYNC_BATCH_SIZE: int = env.int("SYNC_BATCH_SIZE", default=200)
 # Tries before a job that keeps meeting retryable errors is marked failed.
-SYNC_MAX_ATTEMPTS = env.int("SYNC_MAX_ATTEMPTS", default=8)
+SYNC_MAX_ATTEMPTS: int = env.int("SYNC_MAX_ATTEMPTS", default=8)
 # Backoff: base * 2^(attempt-1), capped, with jitter of +-50%.
-SYNC_RETRY_BASE_SECONDS = env.int("SYNC_RETRY_BASE_SECONDS", default=30)
-SYNC_RETRY_MAX_SECONDS = env.int("SYNC_RETRY_MAX_SECONDS", default=3600)
+SYNC_RETRY_BASE_SECONDS: int = env.int("SYNC_RETRY_BASE_SECONDS", default=30)
+SYNC_RETRY_MAX_SECONDS: int = env.int("SYNC_RETRY_MAX_SECONDS", default=3600)
 # How long a tenant's syncing pauses after Salesforce answers REQUEST_LIMIT_EXCEEDED.
-SYNC_LIMIT_PAUSE_SECONDS = env.int("SYNC_LIMIT_PAUSE_SECONDS", default=900)
+SYNC_LIMIT_PAUSE_SECONDS: int = env.int("SYNC_LIMIT_PAUSE_SECONDS", default=900)
 # How often `manage.py sync_worker` sweeps: due retries are dispatched within this many
 # seconds of their time, and jobs of a dead worker soon after their lease passed.
-SYNC_SWEEP_SECONDS = env.float("SYNC_SWEEP_SECONDS", default=2.0)
+SYNC_SWEEP_SECONDS: float = env.float("SYNC_SWEEP_SECONDS", default=2.0)
 # A CA bundle to trust for Salesforce's certificate: the bundled emulator's in the demo
 # and tests; empty in production, where the system's trust store is used.
-SALESFORCE_CA_FILE = env.str("SALESFORCE_CA_FILE", default="")
-SALESFORCE_LOGIN_URL = env.str("SALESFORCE_LOGIN_URL", default="https://login.salesforce.com")
-SALESFORCE_CLIENT_ID = env.str("SALESFORCE_CLIENT_ID", default="")
-SALESFORCE_CLIENT_SECRET = env.str("SALESFORCE_CLIENT_SECRET", default="")
+SALESFORCE_CA_FILE: str = env.str("SALESFORCE_CA_FILE", default="")
+SALESFORCE_LOGIN_URL: str = env.str("SALESFORCE_LOGIN_URL", default="https://login.salesforce.com")
+SALESFORCE_CLIENT_ID: str = env.str("SALESFORCE_CLIENT_ID", default="")
+SALESFORCE_CLIENT_SECRET: str = env.str("SALESFORCE_CLIENT_SECRET", default="")
 
 # --- Partner API -----------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -208,7 +231,9 @@ SPECTACULAR_SETTINGS = {
 API_KEY_CUSTOM_HEADER = None
 
 # Scheduler webhooks: a signature older than this many seconds is refused.
-SCHEDULER_WEBHOOK_TOLERANCE_SECONDS = env.int("SCHEDULER_WEBHOOK_TOLERANCE_SECONDS", default=300)
+SCHEDULER_WEBHOOK_TOLERANCE_SECONDS: int = env.int(
+    "SCHEDULER_WEBHOOK_TOLERANCE_SECONDS", default=300
+)
 
 # --- Security --------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
@@ -224,7 +249,7 @@ if PRODUCTION:
     SECURE_HSTS_PRELOAD = True
     CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
-LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+LOG_LEVEL: str = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -10,12 +10,11 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 
 from core.admin import HTTPS_URLS
 from core.errors import DomainError
-from integrations import services
 from integrations.forms import SyncJobResolveForm
 from integrations.models import (
     IntegrationSettings,
@@ -25,6 +24,7 @@ from integrations.models import (
     SyncJob,
     SyncMapping,
 )
+from integrations.services import jobs
 
 # Importing these modules registers their ModelAdmins, so they are in place to be
 # replaced below whatever order the admin discovers the apps in.
@@ -41,49 +41,54 @@ class ReadOnlyInlineMixin:
     can_delete = False
     show_change_link = True
 
-    def has_add_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+    def has_change_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
         return False
+
+
+MAPPING_COLUMNS = (
+    "purpose",
+    "salesforce_object",
+    "salesforce_id",
+    "pushed_version",
+    "state",
+    "updated_at",
+)
+JOB_COLUMNS = ("operation", "state", "reason", "attempt_count", "next_attempt_at", "updated_at")
+ATTEMPT_COLUMNS = (
+    "started_at",
+    "finished_at",
+    "outcome",
+    "salesforce_error_code",
+    "message",
+    "api_calls",
+    "duration_ms",
+)
 
 
 class SyncMappingInline(ReadOnlyInlineMixin, GenericTabularInline):
     model = SyncMapping
-    fields = [
-        "purpose",
-        "salesforce_object",
-        "salesforce_id",
-        "pushed_version",
-        "state",
-        "updated_at",
-    ]
-    readonly_fields = fields
+    fields = MAPPING_COLUMNS
+    readonly_fields = MAPPING_COLUMNS
 
 
 class SyncJobInline(ReadOnlyInlineMixin, GenericTabularInline):
     model = SyncJob
-    fields = ["operation", "state", "reason", "attempt_count", "next_attempt_at", "updated_at"]
-    readonly_fields = fields
+    fields = JOB_COLUMNS
+    readonly_fields = JOB_COLUMNS
     ordering = ["-created_at"]
 
 
-class SyncAttemptInline(ReadOnlyInlineMixin, admin.TabularInline):
+class SyncAttemptInline(ReadOnlyInlineMixin, admin.TabularInline[SyncAttempt, SyncJob]):
     model = SyncAttempt
-    fields = [
-        "started_at",
-        "finished_at",
-        "outcome",
-        "salesforce_error_code",
-        "message",
-        "api_calls",
-        "duration_ms",
-    ]
-    readonly_fields = fields
+    fields = ATTEMPT_COLUMNS
+    readonly_fields = ATTEMPT_COLUMNS
 
 
 @admin.register(SalesforceConnection)
-class SalesforceConnectionAdmin(admin.ModelAdmin):
+class SalesforceConnectionAdmin(admin.ModelAdmin[SalesforceConnection]):
     formfield_overrides = HTTPS_URLS
     list_display = [
         "tenant",
@@ -103,13 +108,15 @@ class SalesforceConnectionAdmin(admin.ModelAdmin):
     actions = ["resume_syncing"]
 
     @admin.action(description="Resume syncing now (lift an API-limit pause, run waiting jobs)")
-    def resume_syncing(self, request: HttpRequest, queryset: QuerySet) -> None:
-        total = sum(services.sync_tenant_resume(tenant=c.tenant) for c in queryset)
+    def resume_syncing(
+        self, request: HttpRequest, queryset: QuerySet[SalesforceConnection]
+    ) -> None:
+        total = sum(jobs.sync_tenant_resume(tenant=c.tenant) for c in queryset)
         self.message_user(request, f"{total} waiting job(s) handed to the workers.")
 
 
 @admin.register(IntegrationSettings)
-class IntegrationSettingsAdmin(admin.ModelAdmin):
+class IntegrationSettingsAdmin(admin.ModelAdmin[IntegrationSettings]):
     formfield_overrides = HTTPS_URLS
     list_display = [
         "tenant",
@@ -125,7 +132,7 @@ class IntegrationSettingsAdmin(admin.ModelAdmin):
 
 
 @admin.register(SyncMapping)
-class SyncMappingAdmin(admin.ModelAdmin):
+class SyncMappingAdmin(admin.ModelAdmin[SyncMapping]):
     list_display = [
         "tenant",
         "purpose",
@@ -144,7 +151,7 @@ class SyncMappingAdmin(admin.ModelAdmin):
 
 
 @admin.register(SyncJob)
-class SyncJobAdmin(admin.ModelAdmin):
+class SyncJobAdmin(admin.ModelAdmin[SyncJob]):
     list_display = [
         "id",
         "tenant",
@@ -175,7 +182,7 @@ class SyncJobAdmin(admin.ModelAdmin):
     def retry_failed(self, request: HttpRequest, queryset: QuerySet[SyncJob]) -> None:
         retried = 0
         for job in queryset.filter(state=SyncJob.State.FAILED):
-            services.sync_job_retry(job=job)
+            jobs.sync_job_retry(job=job)
             retried += 1
         skipped = queryset.count() - retried
         self.message_user(
@@ -186,10 +193,10 @@ class SyncJobAdmin(admin.ModelAdmin):
 
     @admin.action(description="Run the selected pending jobs now")
     def run_now(self, request: HttpRequest, queryset: QuerySet[SyncJob]) -> None:
-        count = services.sync_jobs_run_now(jobs=list(queryset))
+        count = jobs.sync_jobs_run_now(jobs=list(queryset))
         self.message_user(request, f"{count} pending job(s) handed to the workers.")
 
-    def get_urls(self) -> list:
+    def get_urls(self) -> list[URLPattern]:
         resolve = path(
             "<int:job_id>/resolve/",
             self.admin_site.admin_view(self.resolve_view),
@@ -199,14 +206,15 @@ class SyncJobAdmin(admin.ModelAdmin):
 
     def resolve_view(self, request: HttpRequest, job_id: int) -> HttpResponse:
         job = get_object_or_404(SyncJob, pk=job_id)
-        if not request.user.has_perm("integrations.change_syncjob"):
+        # admin_view lets only signed-in staff through; this also tells mypy it is a User.
+        if not request.user.is_authenticated or not request.user.has_perm(
+            "integrations.change_syncjob"
+        ):
             raise PermissionDenied
         form = SyncJobResolveForm(request.POST or None, job=job)
         if request.method == "POST" and form.is_valid():
             try:
-                services.sync_job_resolve(
-                    job=job, resolved_by=request.user, **form.resolve_kwargs()
-                )
+                jobs.sync_job_resolve(job=job, resolved_by=request.user, **form.resolve_kwargs())
             except DomainError as error:
                 self.message_user(request, error.message, messages.ERROR)
             else:
@@ -225,7 +233,7 @@ class SyncJobAdmin(admin.ModelAdmin):
 
 
 @admin.register(MatchChoice)
-class MatchChoiceAdmin(admin.ModelAdmin):
+class MatchChoiceAdmin(admin.ModelAdmin[MatchChoice]):
     """What people answered to "which record is this address?": ops may reassign it."""
 
     list_display = [

@@ -1,14 +1,14 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 
 from integrations.enums import Operation
-from integrations.models import IntegrationSettings
+from integrations.models import IntegrationSettings, SyncJob
 
 
-class IntegrationSettingsForm(forms.ModelForm):
+class IntegrationSettingsForm(forms.ModelForm[IntegrationSettings]):
     auto_sync_match_order = forms.CharField(
         label="Auto-sync match order",
         help_text="The first of these that matches an external attendee gets the Note "
@@ -92,7 +92,9 @@ class HighlightsSendForm(forms.Form):
 
     def __init__(self, *args: Any, highlight_ids: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["highlights"].choices = [(h, h) for h in highlight_ids]  # type: ignore[attr-defined]
+        # `fields` holds copies of the fields declared above, typed only as Field.
+        highlights = cast(forms.MultipleChoiceField, self.fields["highlights"])
+        highlights.choices = [(h, h) for h in highlight_ids]
         self.fields["highlights"].error_messages["required"] = "Choose at least one highlight."
         self.fields["record"].error_messages["required"] = (
             "Choose a record, or an Account to create."
@@ -118,7 +120,7 @@ class SyncJobResolveForm(forms.Form):
     """The answer to a job waiting for review. For an activity, one answer per address
     (a record offered, or a new Lead); otherwise one record offered or another by Id."""
 
-    def __init__(self, *args: Any, job: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, job: SyncJob, **kwargs: Any) -> None:
         kwargs.setdefault("prefix", f"job{job.pk}")
         super().__init__(*args, **kwargs)
         self.job = job

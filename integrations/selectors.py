@@ -44,7 +44,7 @@ def sync_mappings_for_object(
     ).order_by("purpose")
 
 
-def _local_objects() -> GenericPrefetch:
+def _local_objects() -> GenericPrefetch[str]:
     """Load the local object of each job or mapping, with what names it (a highlight's
     meeting, a participant's activity), in one query per kind of object."""
     return GenericPrefetch(

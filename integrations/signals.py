@@ -7,8 +7,8 @@ from typing import Any
 
 from django.dispatch import receiver
 
-from integrations import services
 from integrations.enums import Operation
+from integrations.outbox.enqueue import highlight_change_enqueue, sync_job_enqueue
 from meetings import events as meeting_events
 from meetings.models import Activity, Highlight, Meeting
 from scheduler import events as scheduler_events
@@ -17,12 +17,12 @@ from scheduler.models import Booking
 
 @receiver(meeting_events.highlight_changed)
 def on_highlight_changed(sender: type, instance: Highlight, **kwargs: Any) -> None:
-    services.highlight_change_enqueue(highlight=instance)
+    highlight_change_enqueue(highlight=instance)
 
 
 @receiver(meeting_events.meeting_processed)
 def on_meeting_processed(sender: type, instance: Meeting, **kwargs: Any) -> None:
-    services.sync_job_enqueue(
+    sync_job_enqueue(
         tenant=instance.tenant,
         operation=Operation.MEETING_PROCESSED,
         local_object=instance,
@@ -31,20 +31,20 @@ def on_meeting_processed(sender: type, instance: Meeting, **kwargs: Any) -> None
 
 @receiver(meeting_events.meeting_changed)
 def on_meeting_changed(sender: type, instance: Meeting, **kwargs: Any) -> None:
-    services.sync_job_enqueue(
+    sync_job_enqueue(
         tenant=instance.tenant, operation=Operation.MEETING_SYNC, local_object=instance
     )
 
 
 @receiver(meeting_events.activity_changed)
 def on_activity_changed(sender: type, instance: Activity, **kwargs: Any) -> None:
-    services.sync_job_enqueue(
+    sync_job_enqueue(
         tenant=instance.tenant, operation=Operation.ACTIVITY_SYNC, local_object=instance
     )
 
 
 @receiver(scheduler_events.booking_changed)
 def on_booking_changed(sender: type, instance: Booking, **kwargs: Any) -> None:
-    services.sync_job_enqueue(
+    sync_job_enqueue(
         tenant=instance.tenant, operation=Operation.BOOKING_SYNC, local_object=instance
     )

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from integrations import services
+from integrations.outbox import sweeper
+from integrations.services import jobs
 
 
 def sync_job_run(job_id: int) -> None:
-    services.sync_job_run(job_id=job_id)
+    jobs.sync_job_run(job_id=job_id)
 
 
 def sync_jobs_sweep() -> dict[str, int]:
-    return services.sync_jobs_sweep()
+    return sweeper.sync_jobs_sweep()

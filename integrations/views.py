@@ -17,7 +17,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from core.errors import DomainError, NotFound
-from integrations import selectors, services
+from integrations import selectors
 from integrations.forms import (
     CREATE,
     HighlightsSendForm,
@@ -28,9 +28,15 @@ from integrations.forms import (
 from integrations.models import SyncJob, SyncMapping
 from integrations.salesforce.oauth import OAuthError, oauth_authorization_start
 from integrations.selectors import salesforce_connection_for_tenant
+from integrations.services import actions, connection, jobs
+from integrations.services.actions import MatchPreview
+from integrations.services.settings import (
+    integration_settings_get_or_create,
+    integration_settings_update,
+)
 from meetings import selectors as meeting_selectors
 from meetings.models import Attendee, Highlight, Meeting
-from tenants.access import tenant_page
+from tenants.access import TenantRequest, tenant_page
 from tenants.models import Tenant
 
 SESSION_KEY = "salesforce_oauth"
@@ -41,7 +47,7 @@ def _callback_url(request: HttpRequest) -> str:
 
 
 @tenant_page(admin_only=True)
-def salesforce_connect(request: HttpRequest) -> HttpResponse:
+def salesforce_connect(request: TenantRequest) -> HttpResponse:
     try:
         pending = oauth_authorization_start(redirect_uri=_callback_url(request))
     except OAuthError as exc:
@@ -51,15 +57,15 @@ def salesforce_connect(request: HttpRequest) -> HttpResponse:
     request.session[SESSION_KEY] = {
         "state": pending.state,
         "verifier": pending.code_verifier,
-        "tenant": request.membership.tenant_id,  # type: ignore[attr-defined]
+        "tenant": request.membership.tenant_id,
     }
     return redirect(pending.url)
 
 
 @tenant_page(admin_only=True)
-def salesforce_callback(request: HttpRequest) -> HttpResponse:
+def salesforce_callback(request: TenantRequest) -> HttpResponse:
     pending = request.session.pop(SESSION_KEY, None)
-    tenant = request.membership.tenant  # type: ignore[attr-defined]
+    tenant = request.membership.tenant
     state = request.GET.get("state", "")
     if (
         not pending
@@ -75,7 +81,7 @@ def salesforce_callback(request: HttpRequest) -> HttpResponse:
         messages.error(request, f"Salesforce did not connect: {why}.")
         return redirect("integrations:settings")
     try:
-        connection = services.salesforce_oauth_complete(
+        connected = connection.salesforce_oauth_complete(
             tenant=tenant,
             code=request.GET.get("code", ""),
             code_verifier=pending["verifier"],
@@ -85,30 +91,30 @@ def salesforce_callback(request: HttpRequest) -> HttpResponse:
     except OAuthError as exc:
         messages.error(request, str(exc))
         return redirect("integrations:settings")
-    messages.success(request, f"Connected to Salesforce org {connection.org_id}.")
+    messages.success(request, f"Connected to Salesforce org {connected.org_id}.")
     return redirect("integrations:settings")
 
 
 @require_POST
 @tenant_page(admin_only=True)
-def salesforce_disconnect(request: HttpRequest) -> HttpResponse:
-    services.salesforce_disconnect(tenant=request.membership.tenant)  # type: ignore[attr-defined]
+def salesforce_disconnect(request: TenantRequest) -> HttpResponse:
+    connection.salesforce_disconnect(tenant=request.membership.tenant)
     messages.success(request, "Salesforce is disconnected; nothing more will be sent.")
     return redirect("integrations:settings")
 
 
 @tenant_page()
-def integration_settings(request: HttpRequest) -> HttpResponse:
-    membership = request.membership  # type: ignore[attr-defined]
+def integration_settings(request: TenantRequest) -> HttpResponse:
+    membership = request.membership
     tenant = membership.tenant
-    row = services.integration_settings_get_or_create(tenant=tenant)
+    row = integration_settings_get_or_create(tenant=tenant)
     form = IntegrationSettingsForm(request.POST or None, instance=row)
     if request.method == "POST":
         if membership.role != membership.Role.ADMIN:
             return render(request, "portal/admin_only.html", {"membership": membership}, status=403)
         if form.is_valid():
             try:
-                services.integration_settings_update(tenant=tenant, **form.cleaned_data)
+                integration_settings_update(tenant=tenant, **form.cleaned_data)
             except DomainError as exc:
                 form.add_error(exc.field, exc.message)
             else:
@@ -141,29 +147,30 @@ def _meeting_or_404(tenant: Tenant, external_id: str) -> Meeting:
 
 
 def _instance_url(tenant: Tenant) -> str:
-    connection = salesforce_connection_for_tenant(tenant=tenant)
-    return connection.instance_url.rstrip("/") if connection else ""
+    found = salesforce_connection_for_tenant(tenant=tenant)
+    return found.instance_url.rstrip("/") if found else ""
 
 
-def _send_options(preview: dict[str, Any]) -> list[dict[str, Any]]:
+def _send_options(preview: MatchPreview) -> list[dict[str, Any]]:
     """The records the send form offers: the one on offer first (chosen), then the
     other candidates."""
-    records = [preview["offer"]] if preview["offer"] else []
+    offer = preview["offer"]
+    records = [offer] if offer else []
     seen = {r["id"] for r in records}
     records += [c for c in preview["candidates"] if c["id"] not in seen]
     return [
         {
             "value": record_value(r, with_name=True),
             "record": r,
-            "checked": preview["offer"] is not None and r["id"] == preview["offer"]["id"],
+            "checked": offer is not None and r["id"] == offer["id"],
         }
         for r in records
     ]
 
 
 @tenant_page()
-def meeting_detail(request: HttpRequest, external_id: str) -> HttpResponse:
-    membership = request.membership  # type: ignore[attr-defined]
+def meeting_detail(request: TenantRequest, external_id: str) -> HttpResponse:
+    membership = request.membership
     tenant = membership.tenant
     meeting = _meeting_or_404(tenant, external_id)
     highlights = list(meeting_selectors.highlight_list(meeting=meeting))
@@ -171,7 +178,7 @@ def meeting_detail(request: HttpRequest, external_id: str) -> HttpResponse:
     preview = None
     if "preview" in request.GET:
         try:
-            preview = services.match_preview(meeting=meeting, highlight_ids=selected)
+            preview = actions.match_preview(meeting=meeting, highlight_ids=selected)
         except DomainError as exc:
             messages.error(request, exc.message)
     # Group the meeting's Salesforce records by what they belong to, for the table.
@@ -208,7 +215,7 @@ def meeting_detail(request: HttpRequest, external_id: str) -> HttpResponse:
         "preview": preview,
         "situation": SITUATIONS.get(preview["situation"], "") if preview else "",
         "send_options": _send_options(preview) if preview else [],
-        "create_checked": bool(preview) and not (preview or {}).get("offer"),
+        "create_checked": preview is not None and not preview["offer"],
         "selected": selected,
         "CREATE": CREATE,
     }
@@ -227,14 +234,14 @@ def _form_errors(form: forms.Form) -> str:
 
 @require_POST
 @tenant_page()
-def meeting_highlights_send(request: HttpRequest, external_id: str) -> HttpResponse:
-    tenant = request.membership.tenant  # type: ignore[attr-defined]
+def meeting_highlights_send(request: TenantRequest, external_id: str) -> HttpResponse:
+    tenant = request.membership.tenant
     meeting = _meeting_or_404(tenant, external_id)
     highlight_ids = [h.external_id for h in meeting_selectors.highlight_list(meeting=meeting)]
     form = HighlightsSendForm(request.POST, highlight_ids=highlight_ids)
     if form.is_valid():
         try:
-            job = services.highlights_send(
+            job = actions.highlights_send(
                 meeting=meeting, requested_by=request.user, **form.send_kwargs()
             )
         except DomainError as exc:
@@ -273,8 +280,8 @@ def _job_meeting(local_object: object) -> str:
 
 
 @tenant_page()
-def sync_log(request: HttpRequest) -> HttpResponse:
-    membership = request.membership  # type: ignore[attr-defined]
+def sync_log(request: TenantRequest) -> HttpResponse:
+    membership = request.membership
     tenant = membership.tenant
     state = request.GET.get("state", "")
     if state not in SyncJob.State.values:
@@ -321,14 +328,14 @@ def _back_to_log(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @tenant_page()
-def sync_job_resolve(request: HttpRequest, job_id: int) -> HttpResponse:
-    job = _job_or_404(request.membership.tenant, job_id)  # type: ignore[attr-defined]
+def sync_job_resolve(request: TenantRequest, job_id: int) -> HttpResponse:
+    job = _job_or_404(request.membership.tenant, job_id)
     form = _resolve_form(job, request.POST)
     if not form.is_valid():
         messages.error(request, f"Job #{job.pk}: {_form_errors(form)}")
         return _back_to_log(request)
     try:
-        services.sync_job_resolve(job=job, resolved_by=request.user, **form.resolve_kwargs())
+        jobs.sync_job_resolve(job=job, resolved_by=request.user, **form.resolve_kwargs())
     except DomainError as exc:
         messages.error(request, f"Job #{job.pk}: {exc.message}")
     else:
@@ -338,10 +345,10 @@ def sync_job_resolve(request: HttpRequest, job_id: int) -> HttpResponse:
 
 @require_POST
 @tenant_page()
-def sync_job_retry(request: HttpRequest, job_id: int) -> HttpResponse:
-    job = _job_or_404(request.membership.tenant, job_id)  # type: ignore[attr-defined]
+def sync_job_retry(request: TenantRequest, job_id: int) -> HttpResponse:
+    job = _job_or_404(request.membership.tenant, job_id)
     try:
-        services.sync_job_retry(job=job)
+        jobs.sync_job_retry(job=job)
     except DomainError as exc:
         messages.error(request, f"Job #{job.pk}: {exc.message}")
     else:

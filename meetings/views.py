@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 
 from core.errors import NotFound
 from meetings.selectors import highlight_list, meeting_get
-from tenants.access import tenant_page
+from tenants.access import TenantRequest, tenant_page
 
 VIDEO_EXTENSIONS = (".mp4", ".m4v", ".webm", ".mov", ".ogv")
 
@@ -24,8 +24,8 @@ def _seconds(value: str | None) -> int:
 
 
 @tenant_page()
-def meeting_listen(request: HttpRequest, external_id: str) -> HttpResponse:
-    tenant = request.membership.tenant  # type: ignore[attr-defined]
+def meeting_listen(request: TenantRequest, external_id: str) -> HttpResponse:
+    tenant = request.membership.tenant
     try:
         meeting = meeting_get(tenant=tenant, external_id=external_id)
     except NotFound as exc:

@@ -15,18 +15,27 @@ DEFAULT_CA_FILE = Path.home() / ".cache" / "salesforce-emulator" / "emulator-ca.
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m salesforce_emulator",
-                                     description="Serve an emulated Salesforce org over HTTPS.")
+    parser = argparse.ArgumentParser(
+        prog="python -m salesforce_emulator",
+        description="Serve an emulated Salesforce org over HTTPS.",
+    )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--data", help="JSON file keeping the records across restarts")
     parser.add_argument("--access-token", help="accept this token for the default org's admin")
-    parser.add_argument("--ca-file", default=str(DEFAULT_CA_FILE),
-                        help="where to write (or reuse) the server certificate")
+    parser.add_argument(
+        "--ca-file",
+        default=str(DEFAULT_CA_FILE),
+        help="where to write (or reuse) the server certificate",
+    )
     parser.add_argument("--org-name", default="Emulated Org")
     parser.add_argument("--no-shared-activities", action="store_true")
-    parser.add_argument("--client-id", action="append", default=[],
-                        help="register a connected app (repeatable, paired with the next two)")
+    parser.add_argument(
+        "--client-id",
+        action="append",
+        default=[],
+        help="register a connected app (repeatable, paired with the next two)",
+    )
     parser.add_argument("--client-secret", action="append", default=[])
     parser.add_argument("--callback-url", action="append", default=[])
     parser.add_argument("--verbose", action="store_true", help="log every request")
@@ -34,12 +43,14 @@ def main(argv: list[str] | None = None) -> int:
     if len(args.client_secret) != len(args.client_id):
         parser.error("give one --client-secret per --client-id")
 
-    server, registry, cert, _ = build(args.host, args.port, ca_file=args.ca_file,
-                                      data_file=args.data, quiet=not args.verbose)
+    server, registry, cert, _ = build(
+        args.host, args.port, ca_file=args.ca_file, data_file=args.data, quiet=not args.verbose
+    )
     org = next(iter(registry.orgs.values()), None)
     if org is None:
         org, _session, grant = registry.create_org(
-            args.org_name, shared_activities=not args.no_shared_activities)
+            args.org_name, shared_activities=not args.no_shared_activities
+        )
         refresh = grant.token
     else:
         refresh = None

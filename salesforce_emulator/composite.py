@@ -16,16 +16,21 @@ from .rest import handle as rest_handle
 MAX_SUBREQUESTS = 25
 MAX_RECORDS = 200
 _REFERENCE = re.compile(r"@\{([A-Za-z0-9_]+)((?:\.[A-Za-z0-9_]+|\[\d+\])*)\}")
-_ROLLED_BACK = ("Record rolled back because not all records were valid and the request was "
-                "using AllOrNone header")
+_ROLLED_BACK = (
+    "Record rolled back because not all records were valid and the request was "
+    "using AllOrNone header"
+)
 _HALTED = "The transaction was rolled back since another operation in the same transaction failed."
 
 
 def handle(call: Call, rest: list[str]) -> Reply:
     if not rest:
         if call.method != "POST":
-            raise ApiError(405, "METHOD_NOT_ALLOWED",
-                           f"HTTP Method '{call.method}' not allowed. Allowed are POST")
+            raise ApiError(
+                405,
+                "METHOD_NOT_ALLOWED",
+                f"HTTP Method '{call.method}' not allowed. Allowed are POST",
+            )
         return _composite(call)
     if rest[0] == "sobjects":
         return _collections(call, rest[1:])
@@ -41,17 +46,20 @@ def _composite(call: Call) -> Reply:
         raise ApiError(400, "JSON_PARSER_ERROR", "Required field 'compositeRequest' is missing")
     subrequests = body["compositeRequest"]
     if len(subrequests) > MAX_SUBREQUESTS:
-        raise ApiError(400, "LIMIT_EXCEEDED",
-                       f"Limit Exceeded: max allowed subrequests is {MAX_SUBREQUESTS}")
+        raise ApiError(
+            400, "LIMIT_EXCEEDED", f"Limit Exceeded: max allowed subrequests is {MAX_SUBREQUESTS}"
+        )
     seen: set[str] = set()
     for sub in subrequests:
         ref = sub.get("referenceId") if isinstance(sub, dict) else None
         if not isinstance(ref, str) or not ref or not sub.get("url") or not sub.get("method"):
-            raise ApiError(400, "JSON_PARSER_ERROR",
-                           "Each subrequest needs method, url and referenceId")
+            raise ApiError(
+                400, "JSON_PARSER_ERROR", "Each subrequest needs method, url and referenceId"
+            )
         if ref in seen:
-            raise ApiError(400, "INVALID_INPUT",
-                           f"Duplicate ReferenceId provided in the request: {ref}")
+            raise ApiError(
+                400, "INVALID_INPUT", f"Duplicate ReferenceId provided in the request: {ref}"
+            )
         seen.add(ref)
     all_or_none = bool(body.get("allOrNone"))
     org = call.org
@@ -69,8 +77,12 @@ def _composite(call: Call) -> Reply:
                 reply = _run_subrequest(call, sub, outputs, all_or_none)
             except ApiError as error:
                 reply = Reply(error.status, error.body())
-            result: dict[str, Any] = {"body": reply.body, "httpHeaders": reply.headers,
-                                      "httpStatusCode": reply.status, "referenceId": ref}
+            result: dict[str, Any] = {
+                "body": reply.body,
+                "httpHeaders": reply.headers,
+                "httpStatusCode": reply.status,
+                "referenceId": ref,
+            }
             results.append(result)
             if reply.status < 400:
                 outputs[ref] = reply.body
@@ -85,12 +97,17 @@ def _composite(call: Call) -> Reply:
 
 
 def _halted(ref: str) -> dict[str, Any]:
-    return {"body": [{"errorCode": "PROCESSING_HALTED", "message": _HALTED}],
-            "httpHeaders": {}, "httpStatusCode": 400, "referenceId": ref}
+    return {
+        "body": [{"errorCode": "PROCESSING_HALTED", "message": _HALTED}],
+        "httpHeaders": {},
+        "httpStatusCode": 400,
+        "referenceId": ref,
+    }
 
 
-def _run_subrequest(call: Call, sub: dict[str, Any], outputs: dict[str, Any],
-                    all_or_none: bool) -> Reply:
+def _run_subrequest(
+    call: Call, sub: dict[str, Any], outputs: dict[str, Any], all_or_none: bool
+) -> Reply:
     url = _substitute_text(str(sub["url"]), outputs)
     body = _substitute_body(sub.get("body"), outputs)
     method = str(sub["method"]).upper()
@@ -125,19 +142,25 @@ def _resolve(match: re.Match[str], outputs: dict[str, Any]) -> Any:
     ref, path = match.group(1), match.group(2)
     expression = ref + path
     if ref not in outputs:
-        raise ApiError(400, "PROCESSING_HALTED",
-                       f"Invalid reference specified. No value for {expression} found in "
-                       f"{ref}. Provided referenceId ('{ref}') or property path "
-                       f"('{path.lstrip('.')}') is invalid.")
+        raise ApiError(
+            400,
+            "PROCESSING_HALTED",
+            f"Invalid reference specified. No value for {expression} found in "
+            f"{ref}. Provided referenceId ('{ref}') or property path "
+            f"('{path.lstrip('.')}') is invalid.",
+        )
     value: Any = outputs[ref]
     for key, index in re.findall(r"\.([A-Za-z0-9_]+)|\[(\d+)\]", path):
         try:
             value = value[int(index)] if index else value[key]
         except (KeyError, IndexError, TypeError):
-            raise ApiError(400, "PROCESSING_HALTED",
-                           f"Invalid reference specified. No value for {expression} found in "
-                           f"{ref}. Provided referenceId ('{ref}') or property path "
-                           f"('{path.lstrip('.')}') is invalid.") from None
+            raise ApiError(
+                400,
+                "PROCESSING_HALTED",
+                f"Invalid reference specified. No value for {expression} found in "
+                f"{ref}. Provided referenceId ('{ref}') or property path "
+                f"('{path.lstrip('.')}') is invalid.",
+            ) from None
     return value
 
 
@@ -174,13 +197,19 @@ def _collections(call: Call, rest: list[str]) -> Reply:
         return _save(call, creating=False)
     if call.method == "DELETE":
         return _delete(call)
-    raise ApiError(405, "METHOD_NOT_ALLOWED",
-                   f"HTTP Method '{call.method}' not allowed. Allowed are POST,PATCH,DELETE")
+    raise ApiError(
+        405,
+        "METHOD_NOT_ALLOWED",
+        f"HTTP Method '{call.method}' not allowed. Allowed are POST,PATCH,DELETE",
+    )
 
 
 def _too_many() -> ApiError:
-    return ApiError(400, "EXCEEDED_ID_LIMIT",
-                    "record limit reached. cannot submit more than 200 records into this call")
+    return ApiError(
+        400,
+        "EXCEEDED_ID_LIMIT",
+        "record limit reached. cannot submit more than 200 records into this call",
+    )
 
 
 def _save(call: Call, *, creating: bool) -> Reply:
@@ -203,23 +232,26 @@ def _save(call: Call, *, creating: bool) -> Reply:
                     raise ApiError(400, "JSON_PARSER_ERROR", "Each record must be an object")
                 sobject = (record.get("attributes") or {}).get("type")
                 if not sobject:
-                    raise ApiError(400, "INVALID_TYPE", "No SObject Type defined in attributes",
-                                   [])
-                fields = {k: v for k, v in record.items()
-                          if k != "attributes" and k.lower() != "id"}
+                    raise ApiError(400, "INVALID_TYPE", "No SObject Type defined in attributes", [])
+                fields = {
+                    k: v for k, v in record.items() if k != "attributes" and k.lower() != "id"
+                }
                 given_id = next((v for k, v in record.items() if k.lower() == "id"), None)
                 if org.object_name(sobject) is None:
-                    raise ApiError(400, "INVALID_TYPE",
-                                   f"sObject type '{sobject}' is not supported.", [])
+                    raise ApiError(
+                        400, "INVALID_TYPE", f"sObject type '{sobject}' is not supported.", []
+                    )
                 if creating:
                     if given_id:
-                        raise ApiError(400, "INVALID_FIELD",
-                                       "cannot specify Id in an insert call", ["Id"])
+                        raise ApiError(
+                            400, "INVALID_FIELD", "cannot specify Id in an insert call", ["Id"]
+                        )
                     record_id = org.create(sobject, fields, ctx)
                 else:
                     if not given_id:
-                        raise ApiError(400, "MISSING_ARGUMENT",
-                                       "Id not specified in an update call", [])
+                        raise ApiError(
+                            400, "MISSING_ARGUMENT", "Id not specified in an update call", []
+                        )
                     record_id = given_id
                     org.update(sobject, given_id, fields, ctx)
                     record_id = ids.to18(given_id) or given_id
@@ -240,8 +272,13 @@ def _rolled_back(result: dict[str, Any], creating: bool) -> dict[str, Any]:
         return result
     rolled: dict[str, Any] = {
         "success": False,
-        "errors": [{"statusCode": "ALL_OR_NONE_OPERATION_ROLLED_BACK", "message": _ROLLED_BACK,
-                    "fields": []}],
+        "errors": [
+            {
+                "statusCode": "ALL_OR_NONE_OPERATION_ROLLED_BACK",
+                "message": _ROLLED_BACK,
+                "fields": [],
+            }
+        ],
     }
     if creating:
         return {"id": None, **rolled}
@@ -266,13 +303,13 @@ def _delete(call: Call) -> Reply:
                 if ids.to18(record_id) is None:
                     raise ApiError(400, "MALFORMED_ID", f"malformed id {record_id}", [])
                 if found is None:
-                    raise ApiError(400, "INVALID_CROSS_REFERENCE_KEY",
-                                   "invalid cross reference id", [])
+                    raise ApiError(
+                        400, "INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id", []
+                    )
                 org.delete(found[0], found[1]["Id"], call.ctx())
                 results.append({"id": found[1]["Id"], "success": True, "errors": []})
             except ApiError as error:
-                results.append({"id": record_id, "success": False,
-                                "errors": [error.save_error()]})
+                results.append({"id": record_id, "success": False, "errors": [error.save_error()]})
         if all_or_none and not all(r["success"] for r in results):
             org.rollback_to(mark)
             results = [_rolled_back(r, False) for r in results]
@@ -295,6 +332,9 @@ def _retrieve(call: Call, sobject: str) -> Reply:
     out: list[dict[str, Any] | None] = []
     for record_id in wanted:
         row = org.find(obj.name, record_id)
-        out.append(None if row is None or row["IsDeleted"]
-                   else org.shaped(obj.name, row, call.version, fields))
+        out.append(
+            None
+            if row is None or row["IsDeleted"]
+            else org.shaped(obj.name, row, call.version, fields)
+        )
     return Reply(200, out)

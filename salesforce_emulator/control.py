@@ -20,11 +20,16 @@ def _json(body: Any, status: int = 200) -> Response:
 
 def org_summary(registry: Registry, org: Org) -> dict[str, Any]:
     return {
-        "id": org.id, "name": org.name, "instance_url": registry.base_url,
-        "admin_user_id": org.admin_user_id, "shared_activities": org.shared_activities,
-        "api_calls": org.api_calls, "api_max": org.api_max,
+        "id": org.id,
+        "name": org.name,
+        "instance_url": registry.base_url,
+        "admin_user_id": org.admin_user_id,
+        "shared_activities": org.shared_activities,
+        "api_calls": org.api_calls,
+        "api_max": org.api_max,
         "query_batch_size": org.query_batch_size,
-        "faults": org.faults.pending(), "latency_ms": org.faults.latency_ms,
+        "faults": org.faults.pending(),
+        "latency_ms": org.faults.latency_ms,
         "chaos": org.faults.chaos_settings(),
     }
 
@@ -40,16 +45,24 @@ def handle(request: Request, registry: Registry) -> Response:
         return _json({"error": f"bad control request: {exc}"}, 400)
 
 
-def _route(method: str, parts: list[str], body: dict[str, Any], request: Request,
-           registry: Registry) -> Response:
+def _route(
+    method: str, parts: list[str], body: dict[str, Any], request: Request, registry: Registry
+) -> Response:
     if parts == ["orgs"]:
         if method == "POST":
             org, session, grant = registry.create_org(
                 body.get("name", "Emulated Org"),
                 shared_activities=body.get("shared_activities", True),
-                admin_email=body.get("admin_email"))
-            return _json({**org_summary(registry, org), "access_token": session.token,
-                          "refresh_token": grant.token}, 201)
+                admin_email=body.get("admin_email"),
+            )
+            return _json(
+                {
+                    **org_summary(registry, org),
+                    "access_token": session.token,
+                    "refresh_token": grant.token,
+                },
+                201,
+            )
         return _json([org_summary(registry, o) for o in registry.orgs.values()])
     if len(parts) < 2 or parts[0] != "orgs" or parts[1] not in registry.orgs:
         return _json({"error": "unknown org"}, 404)
@@ -80,8 +93,13 @@ def _route(method: str, parts: list[str], body: dict[str, Any], request: Request
         org.add_field(body.pop("sobject"), body.pop("name"), **body)
         return ok
     if head == "connected-apps":
-        registry.add_app(org, body["client_id"], body["client_secret"],
-                         body["callback_urls"], body.get("name", "Connected App"))
+        registry.add_app(
+            org,
+            body["client_id"],
+            body["client_secret"],
+            body["callback_urls"],
+            body.get("name", "Connected App"),
+        )
         return ok
     if head == "sessions":
         session = registry.issue(org, org.admin_user_id, None)
@@ -117,9 +135,14 @@ def _route(method: str, parts: list[str], body: dict[str, Any], request: Request
         return ok
     if head == "validation-rules":
         with org.lock:
-            org.validation_rules.append(ValidationRule(
-                org.obj(body["sobject"]).name, body["message"], body.get("field"),
-                body.get("when")))
+            org.validation_rules.append(
+                ValidationRule(
+                    org.obj(body["sobject"]).name,
+                    body["message"],
+                    body.get("field"),
+                    body.get("when"),
+                )
+            )
         return ok
     if head == "api-limit":
         with org.lock:
@@ -155,8 +178,9 @@ def _chaos(method: str, rest: list[str], body: dict[str, Any], org: Org) -> Resp
     GET ``/faults/chaos/stats`` the counts alone."""
     faults = org.faults
     if rest == [] and method == "POST":
-        faults.chaos(body["rate"], body["seed"], body.get("kinds", DEFAULT_KINDS),
-                     body.get("slow_ms", 0))
+        faults.chaos(
+            body["rate"], body["seed"], body.get("kinds", DEFAULT_KINDS), body.get("slow_ms", 0)
+        )
         return _json({"ok": True, "chaos": faults.chaos_settings()})
     if (rest == [] and method == "DELETE") or (rest == ["off"] and method == "POST"):
         faults.chaos_off()

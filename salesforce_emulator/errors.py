@@ -12,8 +12,14 @@ class ApiError(Exception):
     query and routing errors); DML errors always carry the list, even empty.
     """
 
-    def __init__(self, status: int, error_code: str, message: str,
-                 fields: list[str] | None = None, extra: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        error_code: str,
+        message: str,
+        fields: list[str] | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.error_code = error_code
@@ -31,8 +37,9 @@ class ApiError(Exception):
     def save_error(self) -> dict[str, Any]:
         """The form used inside SaveResults of sObject Collections."""
         item: dict[str, Any] = dict(self.extra)
-        item.update({"statusCode": self.error_code, "message": self.message,
-                     "fields": self.fields or []})
+        item.update(
+            {"statusCode": self.error_code, "message": self.message, "fields": self.fields or []}
+        )
         return item
 
 
@@ -58,12 +65,21 @@ class DuplicatesDetected(ApiError):
         self.duplicate_result = duplicate_result
 
     def body(self) -> list[dict[str, Any]]:
-        return [{"duplicateResut": self.duplicate_result, "errorCode": self.error_code,
-                 "message": self.message}]
+        return [
+            {
+                "duplicateResut": self.duplicate_result,
+                "errorCode": self.error_code,
+                "message": self.message,
+            }
+        ]
 
 
-def dml(error_code: str, message: str, fields: list[str] | None = None,
-        extra: dict[str, Any] | None = None) -> ApiError:
+def dml(
+    error_code: str,
+    message: str,
+    fields: list[str] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> ApiError:
     return ApiError(400, error_code, message, fields if fields is not None else [], extra)
 
 

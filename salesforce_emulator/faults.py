@@ -22,7 +22,7 @@ DEFAULT_MESSAGES = {
     "REQUEST_LIMIT_EXCEEDED": "TotalRequests Limit exceeded.",
     "INVALID_SESSION_ID": "Session expired or invalid",
     "UNKNOWN_EXCEPTION": "An unexpected error occurred. Please include this ErrorId if you "
-                         "contact support: 1234567890-12345 (-1234567890)",
+    "contact support: 1234567890-12345 (-1234567890)",
 }
 
 # The HTTP status Salesforce answers each error code with (REST API Developer Guide,
@@ -109,9 +109,16 @@ class Faults:
         self._chaos: _Chaos | None = None
         self._chaos_counts = dict.fromkeys(("requests", *CHAOS_KINDS), 0)
 
-    def fail_next(self, n: int = 1, method: str | None = None, path: str | None = None,
-                  error_code: str = "UNABLE_TO_LOCK_ROW", status: int | None = None,
-                  message: str | None = None, after: int = 0) -> None:
+    def fail_next(
+        self,
+        n: int = 1,
+        method: str | None = None,
+        path: str | None = None,
+        error_code: str = "UNABLE_TO_LOCK_ROW",
+        status: int | None = None,
+        message: str | None = None,
+        after: int = 0,
+    ) -> None:
         """The next ``n`` matching requests answer this error without doing anything
         (after letting ``after`` matching requests through).
 
@@ -119,17 +126,29 @@ class Faults:
         if status is None:
             status = DEFAULT_STATUS.get(error_code, 400)
         with self._lock:
-            self._rules.append(FaultRule("fail", n, method, re.compile(path) if path else None,
-                                         error_code, status, message, skip=after))
+            self._rules.append(
+                FaultRule(
+                    "fail",
+                    n,
+                    method,
+                    re.compile(path) if path else None,
+                    error_code,
+                    status,
+                    message,
+                    skip=after,
+                )
+            )
 
-    def drop_after_commit(self, n: int = 1, method: str | None = None,
-                          path: str | None = None, after: int = 0) -> None:
+    def drop_after_commit(
+        self, n: int = 1, method: str | None = None, path: str | None = None, after: int = 0
+    ) -> None:
         """The next ``n`` matching requests (after ``after`` let through) are applied,
         then the connection is closed without an answer: the case where a client cannot
         know whether it wrote."""
         with self._lock:
-            self._rules.append(FaultRule("drop", n, method, re.compile(path) if path else None,
-                                         skip=after))
+            self._rules.append(
+                FaultRule("drop", n, method, re.compile(path) if path else None, skip=after)
+            )
 
     def latency(self, ms: float) -> None:
         self.latency_ms = float(ms)
@@ -141,8 +160,9 @@ class Faults:
             self.latency_ms = 0.0
             self._chaos = None
 
-    def chaos(self, rate: float, seed: int, kinds: Iterable[str] = DEFAULT_KINDS,
-              slow_ms: float = 0) -> None:
+    def chaos(
+        self, rate: float, seed: int, kinds: Iterable[str] = DEFAULT_KINDS, slow_ms: float = 0
+    ) -> None:
         """From now on each REST request of the org is hit, with probability ``rate``, by
         one failure of ``kinds`` (see ``CHAOS_KINDS``), drawn from ``random.Random(seed)``.
 
@@ -201,8 +221,12 @@ class Faults:
             chaos = self._chaos
             if chaos is None:
                 return None
-            return {"rate": chaos.rate, "seed": chaos.seed, "kinds": list(chaos.kinds),
-                    "slow_ms": chaos.slow_ms}
+            return {
+                "rate": chaos.rate,
+                "seed": chaos.seed,
+                "kinds": list(chaos.kinds),
+                "slow_ms": chaos.slow_ms,
+            }
 
     def take(self, kind: str, method: str, path: str) -> FaultRule | None:
         with self._lock:
@@ -219,6 +243,14 @@ class Faults:
 
     def pending(self) -> list[dict[str, object]]:
         with self._lock:
-            return [{"kind": r.kind, "remaining": r.remaining, "method": r.method,
-                     "path": r.path.pattern if r.path else None, "error_code": r.error_code,
-                     "status": r.status} for r in self._rules]
+            return [
+                {
+                    "kind": r.kind,
+                    "remaining": r.remaining,
+                    "method": r.method,
+                    "path": r.path.pattern if r.path else None,
+                    "error_code": r.error_code,
+                    "status": r.status,
+                }
+                for r in self._rules
+            ]

@@ -26,9 +26,15 @@ DEFAULT_SCOPE = "api refresh_token"
 def _json(body: Any, status: int = 200) -> Response:
     import json
 
-    return Response(json.dumps(body), status=status, mimetype="application/json",
-                    headers={"Cache-Control": "no-cache,must-revalidate,max-age=0,no-store,private",
-                             "Pragma": "no-cache"})
+    return Response(
+        json.dumps(body),
+        status=status,
+        mimetype="application/json",
+        headers={
+            "Cache-Control": "no-cache,must-revalidate,max-age=0,no-store,private",
+            "Pragma": "no-cache",
+        },
+    )
 
 
 def token_error(error: str, description: str, status: int = 400) -> Response:
@@ -39,9 +45,12 @@ def _error_page(error: str, description: str) -> Response:
     # Salesforce shows these on its own page rather than redirecting: the callback is
     # not trusted yet.
     text = html.escape(f"error={error}&error_description={description}")
-    return Response(f"<!DOCTYPE html><html><head><title>Error</title></head><body>"
-                    f"<h1>OAuth Error</h1><p>{text}</p></body></html>", status=400,
-                    mimetype="text/html")
+    return Response(
+        f"<!DOCTYPE html><html><head><title>Error</title></head><body>"
+        f"<h1>OAuth Error</h1><p>{text}</p></body></html>",
+        status=400,
+        mimetype="text/html",
+    )
 
 
 def _redirect(uri: str, params: dict[str, str]) -> Response:
@@ -61,27 +70,47 @@ def authorize(request: Request, registry: Registry) -> Response:
         return _error_page("redirect_uri_mismatch", "redirect_uri must match configuration")
     extra = {"state": state} if state is not None else {}
     if data.get("response_type") != "code":
-        return _redirect(redirect_uri, {"error": "unsupported_response_type",
-                                        "error_description": "response type not supported",
-                                        **extra})
+        return _redirect(
+            redirect_uri,
+            {
+                "error": "unsupported_response_type",
+                "error_description": "response type not supported",
+                **extra,
+            },
+        )
     challenge = data.get("code_challenge")
     method = data.get("code_challenge_method") or ("S256" if challenge else None)
     if challenge and method != "S256":
-        return _redirect(redirect_uri, {"error": "invalid_request",
-                                        "error_description": "invalid code_challenge_method",
-                                        **extra})
+        return _redirect(
+            redirect_uri,
+            {
+                "error": "invalid_request",
+                "error_description": "invalid code_challenge_method",
+                **extra,
+            },
+        )
     org = registry.orgs[app.org_id]
     if request.method == "GET":
         return _consent_page(request, app, org)
     if data.get("decision") != "allow":
-        return _redirect(redirect_uri, {"error": "access_denied",
-                                        "error_description": "end-user denied authorization",
-                                        **extra})
+        return _redirect(
+            redirect_uri,
+            {
+                "error": "access_denied",
+                "error_description": "end-user denied authorization",
+                **extra,
+            },
+        )
     code = AuthCode(
-        code="aPrx" + secrets.token_urlsafe(48), client_id=client_id,
-        redirect_uri=redirect_uri, org_id=org.id, user_id=org.admin_user_id,
-        challenge=challenge, challenge_method=method,
-        expires=time.time() + CODE_LIFETIME_S, scope=data.get("scope") or DEFAULT_SCOPE,
+        code="aPrx" + secrets.token_urlsafe(48),
+        client_id=client_id,
+        redirect_uri=redirect_uri,
+        org_id=org.id,
+        user_id=org.admin_user_id,
+        challenge=challenge,
+        challenge_method=method,
+        expires=time.time() + CODE_LIFETIME_S,
+        scope=data.get("scope") or DEFAULT_SCOPE,
     )
     with registry.lock:
         registry.codes[code.code] = code
@@ -165,8 +194,10 @@ def _authorization_code(request: Request, registry: Registry, app: ConnectedApp)
 def _refresh(request: Request, registry: Registry, app: ConnectedApp) -> Response:
     with registry.lock:
         grant = registry.refresh.get(request.form.get("refresh_token", ""))
-    if grant is None or grant.org_id != app.org_id or (
-        grant.client_id is not None and grant.client_id != app.client_id
+    if (
+        grant is None
+        or grant.org_id != app.org_id
+        or (grant.client_id is not None and grant.client_id != app.client_id)
     ):
         return token_error("invalid_grant", "expired access/refresh token")
     org = registry.orgs[grant.org_id]
@@ -174,18 +205,27 @@ def _refresh(request: Request, registry: Registry, app: ConnectedApp) -> Respons
     return _json(_token_body(registry, session, app, DEFAULT_SCOPE))
 
 
-def _token_body(registry: Registry, session: Session, app: ConnectedApp,
-                scope: str) -> dict[str, Any]:
+def _token_body(
+    registry: Registry, session: Session, app: ConnectedApp, scope: str
+) -> dict[str, Any]:
     identity = registry.identity_url(session.org_id, session.user_id)
     issued_at = str(session.issued_at)
     # Salesforce signs id + issued_at with the consumer secret so clients can check the
     # identity URL was not tampered with.
-    signature = base64.b64encode(hmac.new(app.client_secret.encode(),
-                                          (identity + issued_at).encode(),
-                                          hashlib.sha256).digest()).decode()
-    return {"access_token": session.token, "signature": signature, "scope": scope,
-            "instance_url": registry.base_url, "id": identity, "token_type": "Bearer",
-            "issued_at": issued_at}
+    signature = base64.b64encode(
+        hmac.new(
+            app.client_secret.encode(), (identity + issued_at).encode(), hashlib.sha256
+        ).digest()
+    ).decode()
+    return {
+        "access_token": session.token,
+        "signature": signature,
+        "scope": scope,
+        "instance_url": registry.base_url,
+        "id": identity,
+        "token_type": "Bearer",
+        "issued_at": issued_at,
+    }
 
 
 def _bearer_session(request: Request, registry: Registry) -> tuple[Org, Session] | None:
@@ -198,8 +238,9 @@ def _bearer_session(request: Request, registry: Registry) -> tuple[Org, Session]
         return None
 
 
-def _identity(registry: Registry, org: Org, session: Session,
-              version: str | None = None) -> dict[str, Any]:
+def _identity(
+    registry: Registry, org: Org, session: Session, version: str | None = None
+) -> dict[str, Any]:
     """The identity service's answer. Its API URLs hold the literal ``{version}`` unless
     the request names a version (``latest`` being the newest), as Salesforce documents."""
     user = org.tables["User"][session.user_id]
@@ -212,20 +253,36 @@ def _identity(registry: Registry, org: Org, session: Session,
         return f"{base}/services/data/v{version}/{path}"
 
     return {
-        "id": registry.identity_url(org.id, user["Id"]), "asserted_user": True,
-        "user_id": user["Id"], "organization_id": org.id, "username": user["Username"],
-        "nick_name": user["Alias"], "display_name": user["Name"], "email": user["Email"],
-        "email_verified": True, "first_name": user["FirstName"], "last_name": user["LastName"],
-        "timezone": "GMT", "active": bool(user["IsActive"]), "user_type": "STANDARD",
-        "language": "en_US", "locale": "en_US", "utcOffset": 0,
-        "last_modified_date": user["LastModifiedDate"], "is_app_installed": True,
+        "id": registry.identity_url(org.id, user["Id"]),
+        "asserted_user": True,
+        "user_id": user["Id"],
+        "organization_id": org.id,
+        "username": user["Username"],
+        "nick_name": user["Alias"],
+        "display_name": user["Name"],
+        "email": user["Email"],
+        "email_verified": True,
+        "first_name": user["FirstName"],
+        "last_name": user["LastName"],
+        "timezone": "GMT",
+        "active": bool(user["IsActive"]),
+        "user_type": "STANDARD",
+        "language": "en_US",
+        "locale": "en_US",
+        "utcOffset": 0,
+        "last_modified_date": user["LastModifiedDate"],
+        "is_app_installed": True,
         "urls": {
             "enterprise": f"{base}/services/Soap/c/{version}/{org.id}",
             "metadata": f"{base}/services/Soap/m/{version}/{org.id}",
             "partner": f"{base}/services/Soap/u/{version}/{org.id}",
-            "rest": url(""), "sobjects": url("sobjects/"), "search": url("search/"),
-            "query": url("query/"), "recent": url("recent/"),
-            "profile": f"{base}/{user['Id']}", "custom_domain": base,
+            "rest": url(""),
+            "sobjects": url("sobjects/"),
+            "search": url("search/"),
+            "query": url("query/"),
+            "recent": url("recent/"),
+            "profile": f"{base}/{user['Id']}",
+            "custom_domain": base,
         },
     }
 
@@ -236,17 +293,29 @@ def userinfo(request: Request, registry: Registry) -> Response:
         return Response("Bad_OAuth_Token", status=403, mimetype="text/plain")
     org, session = found
     identity = _identity(registry, org, session, request.args.get("version"))
-    return _json({
-        "sub": identity["id"], "user_id": identity["user_id"],
-        "organization_id": org.id, "preferred_username": identity["username"],
-        "nickname": identity["nick_name"], "name": identity["display_name"],
-        "email": identity["email"], "email_verified": True,
-        "given_name": identity["first_name"], "family_name": identity["last_name"],
-        "zoneinfo": "GMT", "active": identity["active"], "user_type": "STANDARD",
-        "language": "en_US", "locale": "en_US", "utcOffset": 0,
-        "updated_at": identity["last_modified_date"], "is_app_installed": True,
-        "urls": identity["urls"],
-    })
+    return _json(
+        {
+            "sub": identity["id"],
+            "user_id": identity["user_id"],
+            "organization_id": org.id,
+            "preferred_username": identity["username"],
+            "nickname": identity["nick_name"],
+            "name": identity["display_name"],
+            "email": identity["email"],
+            "email_verified": True,
+            "given_name": identity["first_name"],
+            "family_name": identity["last_name"],
+            "zoneinfo": "GMT",
+            "active": identity["active"],
+            "user_type": "STANDARD",
+            "language": "en_US",
+            "locale": "en_US",
+            "utcOffset": 0,
+            "updated_at": identity["last_modified_date"],
+            "is_app_installed": True,
+            "urls": identity["urls"],
+        }
+    )
 
 
 def identity(request: Request, registry: Registry, org_id: str, user_id: str) -> Response:
@@ -254,8 +323,7 @@ def identity(request: Request, registry: Registry, org_id: str, user_id: str) ->
     if found is None:
         return Response("Bad_OAuth_Token", status=403, mimetype="text/plain")
     org, session = found
-    if org.id[:15] != org_id[:15] or user_id[:15] not in {
-            u[:15] for u in org.tables["User"]}:
+    if org.id[:15] != org_id[:15] or user_id[:15] not in {u[:15] for u in org.tables["User"]}:
         return Response("Bad_Id", status=403, mimetype="text/plain")
     return _json(_identity(registry, org, session, request.args.get("version")))
 

@@ -76,18 +76,35 @@ class Registry:
 
     # ----- Orgs and sessions ----------------------------------------------------
 
-    def create_org(self, name: str = "Emulated Org", *, shared_activities: bool = True,
-                   admin_email: str | None = None, org_id: str | None = None,
-                   access_token: str | None = None) -> tuple[Org, Session, RefreshGrant]:
-        org = Org(id=org_id or self.id_factory.new("00D"), name=name,
-                  id_factory=self.id_factory, shared_activities=shared_activities)
+    def create_org(
+        self,
+        name: str = "Emulated Org",
+        *,
+        shared_activities: bool = True,
+        admin_email: str | None = None,
+        org_id: str | None = None,
+        access_token: str | None = None,
+    ) -> tuple[Org, Session, RefreshGrant]:
+        org = Org(
+            id=org_id or self.id_factory.new("00D"),
+            name=name,
+            id_factory=self.id_factory,
+            shared_activities=shared_activities,
+        )
         slug = re.sub(r"[^a-z0-9]+", "", name.lower())[:24] or "org"
         email = admin_email or f"admin@{slug}.example.com"
         seed = WriteContext(user_id="005000000000000AAA", trusted=True)
-        user_id = org.create("User", {
-            "Username": f"{email.split('@')[0]}.{org.id[-8:].lower()}@{email.split('@')[1]}",
-            "Email": email, "FirstName": "Admin", "LastName": "User", "Alias": "admin",
-        }, seed)
+        user_id = org.create(
+            "User",
+            {
+                "Username": f"{email.split('@')[0]}.{org.id[-8:].lower()}@{email.split('@')[1]}",
+                "Email": email,
+                "FirstName": "Admin",
+                "LastName": "User",
+                "Alias": "admin",
+            },
+            seed,
+        )
         row = dict(org.tables["User"][user_id])
         row.update(CreatedById=user_id, LastModifiedById=user_id)
         org.tables["User"][user_id] = row
@@ -100,11 +117,16 @@ class Registry:
         self.request_save()
         return org, session, grant
 
-    def issue(self, org: Org, user_id: str, client_id: str | None,
-              token: str | None = None, refresh_token: str | None = None) -> Session:
+    def issue(
+        self,
+        org: Org,
+        user_id: str,
+        client_id: str | None,
+        token: str | None = None,
+        refresh_token: str | None = None,
+    ) -> Session:
         token = token or f"{org.id[:15]}!{secrets.token_urlsafe(72)}"
-        session = Session(token, org.id, user_id, client_id, int(time.time() * 1000),
-                          refresh_token)
+        session = Session(token, org.id, user_id, client_id, int(time.time() * 1000), refresh_token)
         with self.lock:
             self.sessions[token] = session
         self.request_save()
@@ -164,8 +186,14 @@ class Registry:
                 return True
         return False
 
-    def add_app(self, org: Org, client_id: str, client_secret: str,
-                callback_urls: list[str], name: str = "Connected App") -> ConnectedApp:
+    def add_app(
+        self,
+        org: Org,
+        client_id: str,
+        client_secret: str,
+        callback_urls: list[str],
+        name: str = "Connected App",
+    ) -> ConnectedApp:
         app = ConnectedApp(client_id, client_secret, list(callback_urls), org.id, name)
         with self.lock:
             self.apps[client_id] = app
@@ -184,8 +212,7 @@ class Registry:
     def start_saver(self) -> None:
         if self.data_file is None or self._saver is not None:
             return
-        self._saver = threading.Thread(target=self._save_loop, name="emulator-saver",
-                                       daemon=True)
+        self._saver = threading.Thread(target=self._save_loop, name="emulator-saver", daemon=True)
         self._saver.start()
 
     def _save_loop(self) -> None:
@@ -233,12 +260,16 @@ class Registry:
         state = json.loads(Path(self.data_file).read_text(encoding="utf-8"))
         self.id_factory = ids.IdFactory(int(state.get("id_counter", 0)) + 1)
         for data in state.get("orgs", []):
-            org = Org(id=data["id"], name=data["name"], id_factory=self.id_factory,
-                      shared_activities=data.get("shared_activities", True),
-                      admin_user_id=data["admin_user_id"],
-                      api_max=data.get("api_max", 100_000),
-                      api_calls=data.get("api_calls", 0),
-                      query_batch_size=data.get("query_batch_size", 2000))
+            org = Org(
+                id=data["id"],
+                name=data["name"],
+                id_factory=self.id_factory,
+                shared_activities=data.get("shared_activities", True),
+                admin_user_id=data["admin_user_id"],
+                api_max=data.get("api_max", 100_000),
+                api_calls=data.get("api_calls", 0),
+                query_batch_size=data.get("query_batch_size", 2000),
+            )
             org.load_json(data)
             org.on_change = self.request_save
             self.orgs[org.id] = org
@@ -258,4 +289,3 @@ def _bearer(authorization: str | None) -> str | None:
     if scheme.lower() not in ("bearer", "oauth"):
         return None
     return token.strip() or None
-

@@ -19,15 +19,21 @@ MIN_VERSION, MAX_VERSION = 50, 64
 VERSIONS = [f"{v}.0" for v in range(MIN_VERSION, MAX_VERSION + 1)]
 _VERSION_RE = re.compile(r"^/services/data/v(\d{2,3}\.\d)(/.*)?$")
 _CHILD_RELATIONSHIPS = {
-    "Contact": "Contacts", "Opportunity": "Opportunities", "Task": "Tasks", "Event": "Events",
-    "TaskRelation": "TaskRelations", "EventRelation": "EventRelations",
-    "ContentDocumentLink": "ContentDocumentLinks", "Note": "Notes",
+    "Contact": "Contacts",
+    "Opportunity": "Opportunities",
+    "Task": "Tasks",
+    "Event": "Events",
+    "TaskRelation": "TaskRelations",
+    "EventRelation": "EventRelations",
+    "ContentDocumentLink": "ContentDocumentLinks",
+    "Note": "Notes",
     "OpportunityContactRole": "OpportunityContactRoles",
 }
 # Object Reference, ContentDocumentLink: without Query All Files, a query needs a filter
 # on Id, LinkedEntityId or ContentDocumentId.
-_CDL_FILTER = re.compile(r"(?<![.\w])(ContentDocumentId|LinkedEntityId|Id)\s*(=|\bIN\b)",
-                         re.IGNORECASE)
+_CDL_FILTER = re.compile(
+    r"(?<![.\w])(ContentDocumentId|LinkedEntityId|Id)\s*(=|\bIN\b)", re.IGNORECASE
+)
 
 
 @dataclass
@@ -55,8 +61,11 @@ class Call:
 
     def ctx(self) -> WriteContext:
         dup = self.headers.get("Sforce-Duplicate-Rule-Header", "") or ""
-        return WriteContext(user_id=self.session.user_id, api_version=self.version,
-                            allow_duplicates="allowsave=true" in dup.replace(" ", "").lower())
+        return WriteContext(
+            user_id=self.session.user_id,
+            api_version=self.version,
+            allow_duplicates="allowsave=true" in dup.replace(" ", "").lower(),
+        )
 
 
 def version_label(version: str) -> str:
@@ -69,8 +78,9 @@ def version_label(version: str) -> str:
 
 
 def versions_body() -> list[dict[str, str]]:
-    return [{"label": version_label(v), "url": f"/services/data/v{v}", "version": v}
-            for v in VERSIONS]
+    return [
+        {"label": version_label(v), "url": f"/services/data/v{v}", "version": v} for v in VERSIONS
+    ]
 
 
 def split_url(url: str) -> tuple[str, str, dict[str, list[str]]]:
@@ -104,14 +114,19 @@ def handle(call: Call) -> Reply:
 def _allow(call: Call, *methods: str) -> None:
     if call.method not in methods:
         allowed = ",".join(methods)
-        raise ApiError(405, "METHOD_NOT_ALLOWED",
-                       f"HTTP Method '{call.method}' not allowed. Allowed are {allowed}")
+        raise ApiError(
+            405,
+            "METHOD_NOT_ALLOWED",
+            f"HTTP Method '{call.method}' not allowed. Allowed are {allowed}",
+        )
 
 
 def _resources(version: str) -> dict[str, str]:
     base = f"/services/data/v{version}"
-    return {name: f"{base}/{name}" for name in
-            ("sobjects", "query", "queryAll", "composite", "limits", "search", "tooling")}
+    return {
+        name: f"{base}/{name}"
+        for name in ("sobjects", "query", "queryAll", "composite", "limits", "search", "tooling")
+    }
 
 
 def _limits(org: Org) -> dict[str, Any]:
@@ -134,17 +149,31 @@ def _sobjects(call: Call, rest: list[str]) -> Reply:
     org = call.org
     if not rest:
         _allow(call, "GET")
-        return Reply(200, {"encoding": "UTF-8", "maxBatchSize": 200,
-                           "sobjects": [_object_summary(org, name, call.version)
-                                        for name in sorted(org.objects)]})
+        return Reply(
+            200,
+            {
+                "encoding": "UTF-8",
+                "maxBatchSize": 200,
+                "sobjects": [
+                    _object_summary(org, name, call.version) for name in sorted(org.objects)
+                ],
+            },
+        )
     obj = org.obj(rest[0])
     if len(rest) == 1:
         _allow(call, "GET", "POST")
         if call.method == "GET":
-            recent = [org.shaped(obj.name, row, call.version, ["Id"])
-                      for row in list(org.live(obj.name))[-10:]]
-            return Reply(200, {"objectDescribe": _object_summary(org, obj.name, call.version),
-                               "recentItems": recent})
+            recent = [
+                org.shaped(obj.name, row, call.version, ["Id"])
+                for row in list(org.live(obj.name))[-10:]
+            ]
+            return Reply(
+                200,
+                {
+                    "objectDescribe": _object_summary(org, obj.name, call.version),
+                    "recentItems": recent,
+                },
+            )
         return _create(call, obj.name)
     second = rest[1]
     if len(rest) == 2:
@@ -159,8 +188,11 @@ def _sobjects(call: Call, rest: list[str]) -> Reply:
         if f is None and rest[2] == "Content" and obj.name == "ContentNote":
             return _note_content(call, second)
         if f is None or not (f.external_id or f.name == "Id"):
-            raise ApiError(404, "NOT_FOUND", "Provided external ID field does not exist or "
-                           f"is not accessible: {second}")
+            raise ApiError(
+                404,
+                "NOT_FOUND",
+                f"Provided external ID field does not exist or is not accessible: {second}",
+            )
         return _by_external_id(call, obj.name, f.name, rest[2])
     raise not_found()
 
@@ -169,14 +201,29 @@ def _object_summary(org: Org, name: str, version: str) -> dict[str, Any]:
     obj = org.objects[name]
     base = f"/services/data/v{version}/sobjects/{name}"
     return {
-        "activateable": False, "createable": obj.createable, "custom": obj.custom,
-        "customSetting": False, "deletable": obj.deletable, "deprecatedAndHidden": False,
+        "activateable": False,
+        "createable": obj.createable,
+        "custom": obj.custom,
+        "customSetting": False,
+        "deletable": obj.deletable,
+        "deprecatedAndHidden": False,
         "feedEnabled": name in ("Account", "Contact", "Lead", "Opportunity"),
-        "hasSubtypes": False, "isSubtype": False, "keyPrefix": obj.key_prefix,
-        "label": obj.label, "labelPlural": obj.label_plural, "layoutable": True,
-        "mergeable": name in ("Account", "Contact", "Lead"), "mruEnabled": True, "name": name,
-        "queryable": True, "replicateable": True, "retrieveable": True, "searchable": True,
-        "triggerable": True, "undeletable": True, "updateable": obj.updateable,
+        "hasSubtypes": False,
+        "isSubtype": False,
+        "keyPrefix": obj.key_prefix,
+        "label": obj.label,
+        "labelPlural": obj.label_plural,
+        "layoutable": True,
+        "mergeable": name in ("Account", "Contact", "Lead"),
+        "mruEnabled": True,
+        "name": name,
+        "queryable": True,
+        "replicateable": True,
+        "retrieveable": True,
+        "searchable": True,
+        "triggerable": True,
+        "undeletable": True,
+        "updateable": obj.updateable,
         "urls": {"rowTemplate": base + "/{ID}", "describe": base + "/describe", "sobject": base},
     }
 
@@ -187,36 +234,55 @@ def describe(org: Org, name: str, version: str) -> dict[str, Any]:
     for child in org.objects.values():
         for f in child.fields.values():
             if name in f.reference_to and f.relationship_name not in (
-                    "CreatedBy", "LastModifiedBy", "Owner"):
-                children.append({
-                    "cascadeDelete": child.name in ("OpportunityContactRole", "TaskRelation",
-                                                    "EventRelation", "ContentDocumentLink"),
-                    "childSObject": child.name, "deprecatedAndHidden": False,
-                    "field": f.name,
-                    "relationshipName": _CHILD_RELATIONSHIPS.get(child.name),
-                    "restrictedDelete": False,
-                })
+                "CreatedBy",
+                "LastModifiedBy",
+                "Owner",
+            ):
+                children.append(
+                    {
+                        "cascadeDelete": child.name
+                        in (
+                            "OpportunityContactRole",
+                            "TaskRelation",
+                            "EventRelation",
+                            "ContentDocumentLink",
+                        ),
+                        "childSObject": child.name,
+                        "deprecatedAndHidden": False,
+                        "field": f.name,
+                        "relationshipName": _CHILD_RELATIONSHIPS.get(child.name),
+                        "restrictedDelete": False,
+                    }
+                )
     summary = _object_summary(org, name, version)
-    summary.update({
-        "childRelationships": children,
-        "fields": [f.describe() for f in obj.fields.values()],
-        "recordTypeInfos": [],
-        "supportedScopes": [{"label": "All records", "name": "everything"}],
-    })
+    summary.update(
+        {
+            "childRelationships": children,
+            "fields": [f.describe() for f in obj.fields.values()],
+            "recordTypeInfos": [],
+            "supportedScopes": [{"label": "All records", "name": "everything"}],
+        }
+    )
     return summary
 
 
 def _create(call: Call, sobject: str) -> Reply:
     body = _json_object(call.body)
     record_id = call.org.create(sobject, body, call.ctx())
-    return Reply(201, {"id": record_id, "success": True, "errors": []},
-                 {"Location": f"/services/data/v{call.version}/sobjects/{sobject}/{record_id}"})
+    return Reply(
+        201,
+        {"id": record_id, "success": True, "errors": []},
+        {"Location": f"/services/data/v{call.version}/sobjects/{sobject}/{record_id}"},
+    )
 
 
 def _json_object(body: Any) -> dict[str, Any]:
     if not isinstance(body, dict):
-        raise ApiError(400, "JSON_PARSER_ERROR",
-                       "The request body is either invalid or incorrect: expected a JSON object")
+        raise ApiError(
+            400,
+            "JSON_PARSER_ERROR",
+            "The request body is either invalid or incorrect: expected a JSON object",
+        )
     return body
 
 
@@ -259,21 +325,23 @@ def _by_external_id(call: Call, sobject: str, field_name: str, value: str) -> Re
             mark = org.savepoint()
             if update_only and not org.match_external(obj, f, value):
                 raise not_found()
-            record_id, created = org.upsert(sobject, field_name, value,
-                                            _json_object(call.body), call.ctx())
+            record_id, created = org.upsert(
+                sobject, field_name, value, _json_object(call.body), call.ctx()
+            )
     except ApiError as error:
         if error.status == 300:
             return _multiple(call, sobject, error.extra["ids"])
         org.rollback_to(mark)
         raise
     # Since API 46.0 an update by external id answers 200 with a body, not 204.
-    return Reply(201 if created else 200,
-                 {"id": record_id, "success": True, "errors": [], "created": created})
+    return Reply(
+        201 if created else 200,
+        {"id": record_id, "success": True, "errors": [], "created": created},
+    )
 
 
 def _multiple(call: Call, sobject: str, matching: list[str]) -> Reply:
-    return Reply(300, [f"/services/data/v{call.version}/sobjects/{sobject}/{i}"
-                       for i in matching])
+    return Reply(300, [f"/services/data/v{call.version}/sobjects/{sobject}/{i}" for i in matching])
 
 
 def _note_content(call: Call, record_id: str) -> Reply:
@@ -319,9 +387,15 @@ def _query(call: Call, rest: list[str], *, include_deleted: bool) -> Reply:
     return Reply(200, _page(call, endpoint, locator, records, 0, batch))
 
 
-def _page(call: Call, endpoint: str, locator: str, records: list[dict[str, Any]],
-          position: int, batch: int) -> dict[str, Any]:
-    chunk = records[position:position + batch]
+def _page(
+    call: Call,
+    endpoint: str,
+    locator: str,
+    records: list[dict[str, Any]],
+    position: int,
+    batch: int,
+) -> dict[str, Any]:
+    chunk = records[position : position + batch]
     following = position + batch
     body: dict[str, Any] = {"totalSize": len(records), "done": following >= len(records)}
     if following < len(records):
@@ -330,21 +404,24 @@ def _page(call: Call, endpoint: str, locator: str, records: list[dict[str, Any]]
     return body
 
 
-def run_query(call: Call, soql: str, *,
-              include_deleted: bool) -> tuple[list[dict[str, Any]], int | None]:
+def run_query(
+    call: Call, soql: str, *, include_deleted: bool
+) -> tuple[list[dict[str, Any]], int | None]:
     """The query's records, and the count for ``SELECT COUNT()`` (None otherwise)."""
     from .soql import SoqlError, execute
 
     if re.search(r"\bFROM\s+ContentDocumentLink\b", soql, re.IGNORECASE) and not (
         _CDL_FILTER.search(soql)
     ):
-        raise ApiError(400, "MALFORMED_QUERY",
-                       "Implementation restriction: ContentDocumentLink requires a filter by a "
-                       "single Id on ContentDocumentId or LinkedEntityId using the equals "
-                       "operator or multiple Id's using the IN operator.")
+        raise ApiError(
+            400,
+            "MALFORMED_QUERY",
+            "Implementation restriction: ContentDocumentLink requires a filter by a "
+            "single Id on ContentDocumentId or LinkedEntityId using the equals "
+            "operator or multiple Id's using the IN operator.",
+        )
     try:
-        result = execute(soql, call.org, api_version=call.version,
-                         include_deleted=include_deleted)
+        result = execute(soql, call.org, api_version=call.version, include_deleted=include_deleted)
     except SoqlError as error:
         raise ApiError(400, error.error_code, error.message) from None
     if result.is_count:

@@ -8,8 +8,17 @@ from typing import TypedDict, Unpack
 from .types import FieldInfo
 
 STRING_TYPES = frozenset(
-    {"string", "email", "phone", "url", "textarea", "picklist", "multipicklist", "combobox",
-     "encryptedstring"}
+    {
+        "string",
+        "email",
+        "phone",
+        "url",
+        "textarea",
+        "picklist",
+        "multipicklist",
+        "combobox",
+        "encryptedstring",
+    }
 )
 
 
@@ -42,8 +51,11 @@ class FieldDef:
     def required(self) -> bool:
         """Salesforce's rule: required on create when not nillable, createable and
         without a default value."""
-        return (not self.nillable) and self.createable and self.default is None and (
-            self.type != "boolean"
+        return (
+            (not self.nillable)
+            and self.createable
+            and self.default is None
+            and (self.type != "boolean")
         )
 
     def info(self) -> FieldInfo:
@@ -103,13 +115,28 @@ class FieldDef:
         }
 
 
-_SYSTEM_DEFAULTED = {"Id", "OwnerId", "CreatedDate", "CreatedById", "LastModifiedDate",
-                     "LastModifiedById", "SystemModstamp", "IsDeleted"}
+_SYSTEM_DEFAULTED = {
+    "Id",
+    "OwnerId",
+    "CreatedDate",
+    "CreatedById",
+    "LastModifiedDate",
+    "LastModifiedById",
+    "SystemModstamp",
+    "IsDeleted",
+}
 
 _SOAP_TYPES = {
-    "id": "tns:ID", "reference": "tns:ID", "boolean": "xsd:boolean", "int": "xsd:int",
-    "double": "xsd:double", "currency": "xsd:double", "percent": "xsd:double",
-    "date": "xsd:date", "datetime": "xsd:dateTime", "base64": "xsd:base64Binary",
+    "id": "tns:ID",
+    "reference": "tns:ID",
+    "boolean": "xsd:boolean",
+    "int": "xsd:int",
+    "double": "xsd:double",
+    "currency": "xsd:double",
+    "percent": "xsd:double",
+    "date": "xsd:date",
+    "datetime": "xsd:dateTime",
+    "base64": "xsd:base64Binary",
 }
 
 
@@ -163,10 +190,8 @@ def _s(name: str, length: int = 255, **kw: Unpack[_FieldOptions]) -> FieldDef:
     return FieldDef(name, "string", length=length, **kw)
 
 
-def _ref(name: str, targets: tuple[str, ...], rel: str,
-         **kw: Unpack[_FieldOptions]) -> FieldDef:
-    return FieldDef(name, "reference", length=18, reference_to=targets,
-                    relationship_name=rel, **kw)
+def _ref(name: str, targets: tuple[str, ...], rel: str, **kw: Unpack[_FieldOptions]) -> FieldDef:
+    return FieldDef(name, "reference", length=18, reference_to=targets, relationship_name=rel, **kw)
 
 
 def _pick(name: str, values: tuple[str, ...], **kw: Unpack[_FieldOptions]) -> FieldDef:
@@ -189,15 +214,34 @@ def _derived(name: str, type_: str, length: int = 0, **kw: Unpack[_DerivedOption
 
 def _system_fields(owned: bool) -> list[FieldDef]:
     fields = [
-        FieldDef("Id", "id", label="Record ID", length=18, nillable=False, createable=False,
-                 updateable=False),
+        FieldDef(
+            "Id",
+            "id",
+            label="Record ID",
+            length=18,
+            nillable=False,
+            createable=False,
+            updateable=False,
+        ),
         _derived("IsDeleted", "boolean", nillable=False, label="Deleted"),
         _derived("CreatedDate", "datetime", nillable=False),
-        _ref("CreatedById", ("User",), "CreatedBy", nillable=False, createable=False,
-             updateable=False),
+        _ref(
+            "CreatedById",
+            ("User",),
+            "CreatedBy",
+            nillable=False,
+            createable=False,
+            updateable=False,
+        ),
         _derived("LastModifiedDate", "datetime", nillable=False),
-        _ref("LastModifiedById", ("User",), "LastModifiedBy", nillable=False, createable=False,
-             updateable=False),
+        _ref(
+            "LastModifiedById",
+            ("User",),
+            "LastModifiedBy",
+            nillable=False,
+            createable=False,
+            updateable=False,
+        ),
         _derived("SystemModstamp", "datetime", nillable=False),
     ]
     if owned:
@@ -206,8 +250,16 @@ def _system_fields(owned: bool) -> list[FieldDef]:
     return fields
 
 
-def _obj(name: str, prefix: str, plural: str, fields: list[FieldDef], *, owned: bool = True,
-         label: str | None = None, createable: bool = True) -> ObjectDef:
+def _obj(
+    name: str,
+    prefix: str,
+    plural: str,
+    fields: list[FieldDef],
+    *,
+    owned: bool = True,
+    label: str | None = None,
+    createable: bool = True,
+) -> ObjectDef:
     obj = ObjectDef(name, prefix, label or _label(name), plural, createable=createable)
     for f in _system_fields(owned) + fields:
         obj.fields[f.name.lower()] = f
@@ -219,180 +271,376 @@ WHAT = ("Account", "Opportunity")
 ANY_PARENT = ("Account", "Contact", "Lead", "Opportunity", "Task", "Event", "User")
 
 TASK_STATUSES = ("Not Started", "In Progress", "Completed", "Waiting on someone else", "Deferred")
-LEAD_STATUSES = ("Open - Not Contacted", "Working - Contacted", "Closed - Converted",
-                 "Closed - Not Converted")
-STAGES = ("Prospecting", "Qualification", "Needs Analysis", "Value Proposition",
-          "Id. Decision Makers", "Perception Analysis", "Proposal/Price Quote",
-          "Negotiation/Review", "Closed Won", "Closed Lost")
+LEAD_STATUSES = (
+    "Open - Not Contacted",
+    "Working - Contacted",
+    "Closed - Converted",
+    "Closed - Not Converted",
+)
+STAGES = (
+    "Prospecting",
+    "Qualification",
+    "Needs Analysis",
+    "Value Proposition",
+    "Id. Decision Makers",
+    "Perception Analysis",
+    "Proposal/Price Quote",
+    "Negotiation/Review",
+    "Closed Won",
+    "Closed Lost",
+)
 LEAD_SOURCES = ("Web", "Phone Inquiry", "Partner Referral", "Purchased List", "Other")
-INDUSTRIES = ("Agriculture", "Apparel", "Banking", "Biotechnology", "Chemicals",
-              "Communications", "Construction", "Consulting", "Education", "Electronics",
-              "Energy", "Engineering", "Entertainment", "Environmental", "Finance",
-              "Food & Beverage", "Government", "Healthcare", "Hospitality", "Insurance",
-              "Machinery", "Manufacturing", "Media", "Not For Profit", "Recreation", "Retail",
-              "Shipping", "Technology", "Telecommunications", "Transportation", "Utilities",
-              "Other")
+INDUSTRIES = (
+    "Agriculture",
+    "Apparel",
+    "Banking",
+    "Biotechnology",
+    "Chemicals",
+    "Communications",
+    "Construction",
+    "Consulting",
+    "Education",
+    "Electronics",
+    "Energy",
+    "Engineering",
+    "Entertainment",
+    "Environmental",
+    "Finance",
+    "Food & Beverage",
+    "Government",
+    "Healthcare",
+    "Hospitality",
+    "Insurance",
+    "Machinery",
+    "Manufacturing",
+    "Media",
+    "Not For Profit",
+    "Recreation",
+    "Retail",
+    "Shipping",
+    "Technology",
+    "Telecommunications",
+    "Transportation",
+    "Utilities",
+    "Other",
+)
 
 
 def standard_objects() -> dict[str, ObjectDef]:
     """A fresh copy of the standard objects (each org may add custom fields to its own)."""
     objects = [
-        _obj("User", "005", "Users", [
-            _s("Username", 80, nillable=False, unique=True),
-            FieldDef("Email", "email", length=128, nillable=False),
-            _s("FirstName", 40),
-            _s("LastName", 80, nillable=False),
-            _derived("Name", "string", 121, label="Full Name"),
-            FieldDef("IsActive", "boolean", nillable=False, default=True, label="Active"),
-            _s("Alias", 8, nillable=False),
-            _s("Title", 80),
-        ], owned=False),
-        _obj("Account", "001", "Accounts", [
-            _s("Name", 255, nillable=False, label="Account Name"),
-            FieldDef("Website", "url", length=255),
-            FieldDef("Phone", "phone", length=40, label="Account Phone"),
-            _pick("Industry", INDUSTRIES),
-            FieldDef("Description", "textarea", length=32000),
-        ]),
-        _obj("Contact", "003", "Contacts", [
-            _s("FirstName", 40),
-            _s("LastName", 80, nillable=False),
-            _derived("Name", "string", 121, label="Full Name"),
-            FieldDef("Email", "email", length=80),
-            FieldDef("Phone", "phone", length=40, label="Business Phone"),
-            _s("Title", 128),
-            _ref("AccountId", ("Account",), "Account"),
-            _pick("LeadSource", LEAD_SOURCES),
-            FieldDef("Description", "textarea", length=32000),
-        ]),
-        _obj("Lead", "00Q", "Leads", [
-            _s("FirstName", 40),
-            _s("LastName", 80, nillable=False),
-            _derived("Name", "string", 121, label="Full Name"),
-            _s("Company", 255, nillable=False),
-            FieldDef("Email", "email", length=80),
-            FieldDef("Phone", "phone", length=40),
-            _s("Title", 128),
-            _pick("Status", LEAD_STATUSES, nillable=False, default="Open - Not Contacted",
-                  restricted=True),
-            _pick("LeadSource", LEAD_SOURCES),
-            _derived("IsConverted", "boolean", nillable=False, label="Converted"),
-            _ref("ConvertedContactId", ("Contact",), "ConvertedContact", createable=False,
-                 updateable=False),
-            _ref("ConvertedAccountId", ("Account",), "ConvertedAccount", createable=False,
-                 updateable=False),
-            _derived("ConvertedDate", "date"),
-            FieldDef("Description", "textarea", length=32000),
-        ]),
-        _obj("Opportunity", "006", "Opportunities", [
-            _s("Name", 120, nillable=False),
-            _pick("StageName", STAGES, nillable=False, restricted=True, label="Stage"),
-            FieldDef("CloseDate", "date", nillable=False),
-            _ref("AccountId", ("Account",), "Account"),
-            FieldDef("Amount", "currency"),
-            _pick("LeadSource", LEAD_SOURCES),
-            _derived("IsClosed", "boolean", nillable=False, label="Closed"),
-            _derived("IsWon", "boolean", nillable=False, label="Won"),
-            FieldDef("Description", "textarea", length=32000),
-        ]),
-        _obj("OpportunityContactRole", "00K", "Opportunity Contact Roles", [
-            _ref("OpportunityId", ("Opportunity",), "Opportunity", nillable=False,
-                 updateable=False),
-            _ref("ContactId", ("Contact",), "Contact", nillable=False),
-            _pick("Role", ("Business User", "Decision Maker", "Economic Buyer",
-                           "Economic Decision Maker", "Evaluator", "Executive Sponsor",
-                           "Influencer", "Technical Buyer", "Other")),
-            FieldDef("IsPrimary", "boolean", nillable=False, default=False, label="Primary"),
-        ], owned=False),
-        _obj("Task", "00T", "Tasks", [
-            FieldDef("Subject", "combobox", length=255,
-                     picklist=("Call", "Send Letter", "Send Quote", "Other")),
-            _pick("Status", TASK_STATUSES, nillable=False, default="Not Started",
-                  restricted=True),
-            _pick("Priority", ("High", "Normal", "Low"), nillable=False, default="Normal",
-                  restricted=True),
-            _derived("IsClosed", "boolean", nillable=False, label="Closed"),
-            FieldDef("ActivityDate", "date", label="Due Date Only"),
-            FieldDef("Description", "textarea", length=32000, label="Comments"),
-            _ref("WhoId", WHO, "Who", label="Name ID"),
-            _ref("WhatId", WHAT, "What", label="Related To ID"),
-            _ref("AccountId", ("Account",), "Account", createable=False, updateable=False),
-            _pick("TaskSubtype", ("Task", "Email", "ListEmail", "Cadence", "Call", "LinkedIn"),
-                  updateable=False, restricted=True),
-            _pick("CallType", ("Internal", "Inbound", "Outbound"), restricted=True),
-            FieldDef("CallDurationInSeconds", "int", label="Call Duration"),
-            _s("CallDisposition", 255, label="Call Result"),
-            _s("CallObject", 255, label="Call Object Identifier"),
-        ], label="Task"),
-        _obj("TaskRelation", "0RT", "Task Relations", [
-            _ref("TaskId", ("Task",), "Task", nillable=False, updateable=False),
-            _ref("RelationId", WHO + WHAT, "Relation", nillable=False, updateable=False),
-            FieldDef("IsWhat", "boolean", nillable=False, default=False, updateable=False),
-        ], owned=False),
-        _obj("Event", "00U", "Events", [
-            FieldDef("Subject", "combobox", length=255,
-                     picklist=("Call", "Email", "Meeting", "Send Letter/Quote", "Other")),
-            FieldDef("StartDateTime", "datetime"),
-            FieldDef("EndDateTime", "datetime"),
-            FieldDef("ActivityDateTime", "datetime", label="Due Date Time"),
-            FieldDef("ActivityDate", "date", label="Due Date Only"),
-            FieldDef("DurationInMinutes", "int", label="Duration"),
-            FieldDef("IsAllDayEvent", "boolean", nillable=False, default=False,
-                     label="All-Day Event"),
-            _ref("WhoId", WHO, "Who", label="Name ID"),
-            _ref("WhatId", WHAT, "What", label="Related To ID"),
-            _ref("AccountId", ("Account",), "Account", createable=False, updateable=False),
-            FieldDef("Description", "textarea", length=32000),
-            _s("Location", 255),
-            _pick("ShowAs", ("Busy", "OutOfOffice", "Free"), default="Busy",
-                  label="Show Time As"),
-            _pick("EventSubtype", ("Event",), updateable=False, restricted=True),
-        ]),
-        _obj("EventRelation", "0RE", "Event Relations", [
-            _ref("EventId", ("Event",), "Event", nillable=False, updateable=False),
-            _ref("RelationId", WHO + WHAT + ("User",), "Relation", nillable=False,
-                 updateable=False),
-            FieldDef("IsParent", "boolean", nillable=False, default=False),
-            FieldDef("IsWhat", "boolean", nillable=False, default=False, updateable=False),
-            FieldDef("IsInvitee", "boolean", nillable=False, default=False),
-            _pick("Status", ("New", "Declined", "Accepted"), default="New"),
-            FieldDef("RespondedDate", "datetime"),
-            _s("Response", 255),
-        ], owned=False),
-        _obj("ContentNote", "069", "Notes", [
-            _s("Title", 255, nillable=False),
-            FieldDef("Content", "base64"),
-            _derived("TextPreview", "string", 255),
-            _derived("FileType", "string", 20),
-            _derived("FileExtension", "string", 40),
-            _derived("ContentSize", "int"),
-            _ref("LatestPublishedVersionId", ("ContentVersion",), "LatestPublishedVersion",
-                 createable=False, updateable=False),
-            FieldDef("IsReadOnly", "boolean", nillable=False, default=False,
-                     createable=False, updateable=False),
-        ], label="Note"),
-        _obj("ContentDocument", "069", "Files", [
-            _s("Title", 255, nillable=False),
-            _derived("FileType", "string", 20),
-            _derived("FileExtension", "string", 40),
-            _derived("ContentSize", "int"),
-            FieldDef("Description", "textarea", length=1000),
-        ], createable=False, label="File"),
-        _obj("ContentDocumentLink", "06A", "Content Document Links", [
-            _ref("ContentDocumentId", ("ContentDocument",), "ContentDocument", nillable=False,
-                 updateable=False),
-            _ref("LinkedEntityId", ANY_PARENT, "LinkedEntity", nillable=False,
-                 updateable=False),
-            _pick("ShareType", ("V", "C", "I"), nillable=False, default="V", restricted=True),
-            _pick("Visibility", ("AllUsers", "InternalUsers", "SharedUsers"),
-                  default="AllUsers", restricted=True),
-        ], owned=False),
-        _obj("Note", "002", "Notes", [
-            _s("Title", 80, nillable=False),
-            FieldDef("Body", "textarea", length=32000),
-            _ref("ParentId", ANY_PARENT[:-1], "Parent", nillable=False, updateable=False),
-            FieldDef("IsPrivate", "boolean", nillable=False, default=False, label="Private"),
-        ]),
+        _obj(
+            "User",
+            "005",
+            "Users",
+            [
+                _s("Username", 80, nillable=False, unique=True),
+                FieldDef("Email", "email", length=128, nillable=False),
+                _s("FirstName", 40),
+                _s("LastName", 80, nillable=False),
+                _derived("Name", "string", 121, label="Full Name"),
+                FieldDef("IsActive", "boolean", nillable=False, default=True, label="Active"),
+                _s("Alias", 8, nillable=False),
+                _s("Title", 80),
+            ],
+            owned=False,
+        ),
+        _obj(
+            "Account",
+            "001",
+            "Accounts",
+            [
+                _s("Name", 255, nillable=False, label="Account Name"),
+                FieldDef("Website", "url", length=255),
+                FieldDef("Phone", "phone", length=40, label="Account Phone"),
+                _pick("Industry", INDUSTRIES),
+                FieldDef("Description", "textarea", length=32000),
+            ],
+        ),
+        _obj(
+            "Contact",
+            "003",
+            "Contacts",
+            [
+                _s("FirstName", 40),
+                _s("LastName", 80, nillable=False),
+                _derived("Name", "string", 121, label="Full Name"),
+                FieldDef("Email", "email", length=80),
+                FieldDef("Phone", "phone", length=40, label="Business Phone"),
+                _s("Title", 128),
+                _ref("AccountId", ("Account",), "Account"),
+                _pick("LeadSource", LEAD_SOURCES),
+                FieldDef("Description", "textarea", length=32000),
+            ],
+        ),
+        _obj(
+            "Lead",
+            "00Q",
+            "Leads",
+            [
+                _s("FirstName", 40),
+                _s("LastName", 80, nillable=False),
+                _derived("Name", "string", 121, label="Full Name"),
+                _s("Company", 255, nillable=False),
+                FieldDef("Email", "email", length=80),
+                FieldDef("Phone", "phone", length=40),
+                _s("Title", 128),
+                _pick(
+                    "Status",
+                    LEAD_STATUSES,
+                    nillable=False,
+                    default="Open - Not Contacted",
+                    restricted=True,
+                ),
+                _pick("LeadSource", LEAD_SOURCES),
+                _derived("IsConverted", "boolean", nillable=False, label="Converted"),
+                _ref(
+                    "ConvertedContactId",
+                    ("Contact",),
+                    "ConvertedContact",
+                    createable=False,
+                    updateable=False,
+                ),
+                _ref(
+                    "ConvertedAccountId",
+                    ("Account",),
+                    "ConvertedAccount",
+                    createable=False,
+                    updateable=False,
+                ),
+                _derived("ConvertedDate", "date"),
+                FieldDef("Description", "textarea", length=32000),
+            ],
+        ),
+        _obj(
+            "Opportunity",
+            "006",
+            "Opportunities",
+            [
+                _s("Name", 120, nillable=False),
+                _pick("StageName", STAGES, nillable=False, restricted=True, label="Stage"),
+                FieldDef("CloseDate", "date", nillable=False),
+                _ref("AccountId", ("Account",), "Account"),
+                FieldDef("Amount", "currency"),
+                _pick("LeadSource", LEAD_SOURCES),
+                _derived("IsClosed", "boolean", nillable=False, label="Closed"),
+                _derived("IsWon", "boolean", nillable=False, label="Won"),
+                FieldDef("Description", "textarea", length=32000),
+            ],
+        ),
+        _obj(
+            "OpportunityContactRole",
+            "00K",
+            "Opportunity Contact Roles",
+            [
+                _ref(
+                    "OpportunityId",
+                    ("Opportunity",),
+                    "Opportunity",
+                    nillable=False,
+                    updateable=False,
+                ),
+                _ref("ContactId", ("Contact",), "Contact", nillable=False),
+                _pick(
+                    "Role",
+                    (
+                        "Business User",
+                        "Decision Maker",
+                        "Economic Buyer",
+                        "Economic Decision Maker",
+                        "Evaluator",
+                        "Executive Sponsor",
+                        "Influencer",
+                        "Technical Buyer",
+                        "Other",
+                    ),
+                ),
+                FieldDef("IsPrimary", "boolean", nillable=False, default=False, label="Primary"),
+            ],
+            owned=False,
+        ),
+        _obj(
+            "Task",
+            "00T",
+            "Tasks",
+            [
+                FieldDef(
+                    "Subject",
+                    "combobox",
+                    length=255,
+                    picklist=("Call", "Send Letter", "Send Quote", "Other"),
+                ),
+                _pick(
+                    "Status", TASK_STATUSES, nillable=False, default="Not Started", restricted=True
+                ),
+                _pick(
+                    "Priority",
+                    ("High", "Normal", "Low"),
+                    nillable=False,
+                    default="Normal",
+                    restricted=True,
+                ),
+                _derived("IsClosed", "boolean", nillable=False, label="Closed"),
+                FieldDef("ActivityDate", "date", label="Due Date Only"),
+                FieldDef("Description", "textarea", length=32000, label="Comments"),
+                _ref("WhoId", WHO, "Who", label="Name ID"),
+                _ref("WhatId", WHAT, "What", label="Related To ID"),
+                _ref("AccountId", ("Account",), "Account", createable=False, updateable=False),
+                _pick(
+                    "TaskSubtype",
+                    ("Task", "Email", "ListEmail", "Cadence", "Call", "LinkedIn"),
+                    updateable=False,
+                    restricted=True,
+                ),
+                _pick("CallType", ("Internal", "Inbound", "Outbound"), restricted=True),
+                FieldDef("CallDurationInSeconds", "int", label="Call Duration"),
+                _s("CallDisposition", 255, label="Call Result"),
+                _s("CallObject", 255, label="Call Object Identifier"),
+            ],
+            label="Task",
+        ),
+        _obj(
+            "TaskRelation",
+            "0RT",
+            "Task Relations",
+            [
+                _ref("TaskId", ("Task",), "Task", nillable=False, updateable=False),
+                _ref("RelationId", WHO + WHAT, "Relation", nillable=False, updateable=False),
+                FieldDef("IsWhat", "boolean", nillable=False, default=False, updateable=False),
+            ],
+            owned=False,
+        ),
+        _obj(
+            "Event",
+            "00U",
+            "Events",
+            [
+                FieldDef(
+                    "Subject",
+                    "combobox",
+                    length=255,
+                    picklist=("Call", "Email", "Meeting", "Send Letter/Quote", "Other"),
+                ),
+                FieldDef("StartDateTime", "datetime"),
+                FieldDef("EndDateTime", "datetime"),
+                FieldDef("ActivityDateTime", "datetime", label="Due Date Time"),
+                FieldDef("ActivityDate", "date", label="Due Date Only"),
+                FieldDef("DurationInMinutes", "int", label="Duration"),
+                FieldDef(
+                    "IsAllDayEvent", "boolean", nillable=False, default=False, label="All-Day Event"
+                ),
+                _ref("WhoId", WHO, "Who", label="Name ID"),
+                _ref("WhatId", WHAT, "What", label="Related To ID"),
+                _ref("AccountId", ("Account",), "Account", createable=False, updateable=False),
+                FieldDef("Description", "textarea", length=32000),
+                _s("Location", 255),
+                _pick(
+                    "ShowAs", ("Busy", "OutOfOffice", "Free"), default="Busy", label="Show Time As"
+                ),
+                _pick("EventSubtype", ("Event",), updateable=False, restricted=True),
+            ],
+        ),
+        _obj(
+            "EventRelation",
+            "0RE",
+            "Event Relations",
+            [
+                _ref("EventId", ("Event",), "Event", nillable=False, updateable=False),
+                _ref(
+                    "RelationId",
+                    WHO + WHAT + ("User",),
+                    "Relation",
+                    nillable=False,
+                    updateable=False,
+                ),
+                FieldDef("IsParent", "boolean", nillable=False, default=False),
+                FieldDef("IsWhat", "boolean", nillable=False, default=False, updateable=False),
+                FieldDef("IsInvitee", "boolean", nillable=False, default=False),
+                _pick("Status", ("New", "Declined", "Accepted"), default="New"),
+                FieldDef("RespondedDate", "datetime"),
+                _s("Response", 255),
+            ],
+            owned=False,
+        ),
+        _obj(
+            "ContentNote",
+            "069",
+            "Notes",
+            [
+                _s("Title", 255, nillable=False),
+                FieldDef("Content", "base64"),
+                _derived("TextPreview", "string", 255),
+                _derived("FileType", "string", 20),
+                _derived("FileExtension", "string", 40),
+                _derived("ContentSize", "int"),
+                _ref(
+                    "LatestPublishedVersionId",
+                    ("ContentVersion",),
+                    "LatestPublishedVersion",
+                    createable=False,
+                    updateable=False,
+                ),
+                FieldDef(
+                    "IsReadOnly",
+                    "boolean",
+                    nillable=False,
+                    default=False,
+                    createable=False,
+                    updateable=False,
+                ),
+            ],
+            label="Note",
+        ),
+        _obj(
+            "ContentDocument",
+            "069",
+            "Files",
+            [
+                _s("Title", 255, nillable=False),
+                _derived("FileType", "string", 20),
+                _derived("FileExtension", "string", 40),
+                _derived("ContentSize", "int"),
+                FieldDef("Description", "textarea", length=1000),
+            ],
+            createable=False,
+            label="File",
+        ),
+        _obj(
+            "ContentDocumentLink",
+            "06A",
+            "Content Document Links",
+            [
+                _ref(
+                    "ContentDocumentId",
+                    ("ContentDocument",),
+                    "ContentDocument",
+                    nillable=False,
+                    updateable=False,
+                ),
+                _ref(
+                    "LinkedEntityId", ANY_PARENT, "LinkedEntity", nillable=False, updateable=False
+                ),
+                _pick("ShareType", ("V", "C", "I"), nillable=False, default="V", restricted=True),
+                _pick(
+                    "Visibility",
+                    ("AllUsers", "InternalUsers", "SharedUsers"),
+                    default="AllUsers",
+                    restricted=True,
+                ),
+            ],
+            owned=False,
+        ),
+        _obj(
+            "Note",
+            "002",
+            "Notes",
+            [
+                _s("Title", 80, nillable=False),
+                FieldDef("Body", "textarea", length=32000),
+                _ref("ParentId", ANY_PARENT[:-1], "Parent", nillable=False, updateable=False),
+                FieldDef("IsPrivate", "boolean", nillable=False, default=False, label="Private"),
+            ],
+        ),
     ]
     return {o.name: o for o in objects}
 

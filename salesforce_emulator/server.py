@@ -53,26 +53,38 @@ class EmulatorApp:
                 response = self._oauth(request, path)
             elif path.startswith("/id/"):
                 parts = path.strip("/").split("/")
-                response = (oauth.identity(request, self.registry, parts[1], parts[2])
-                            if len(parts) == 3 else _error(not_found()))
+                response = (
+                    oauth.identity(request, self.registry, parts[1], parts[2])
+                    if len(parts) == 3
+                    else _error(not_found())
+                )
             elif path.startswith("/_emulator/"):
                 response = control.handle(request, self.registry)
             else:
                 response = pages.handle(request, self.registry)
         except Exception:  # the emulator must answer like a server, never hang up
-            log.error("unhandled error for %s %s\n%s", request.method, path,
-                      traceback.format_exc())
-            response = _error(ApiError(500, "UNKNOWN_EXCEPTION",
-                                       "An unexpected error occurred. Please include this "
-                                       "ErrorId if you contact support: 0000000000-00000"))
+            log.error("unhandled error for %s %s\n%s", request.method, path, traceback.format_exc())
+            response = _error(
+                ApiError(
+                    500,
+                    "UNKNOWN_EXCEPTION",
+                    "An unexpected error occurred. Please include this "
+                    "ErrorId if you contact support: 0000000000-00000",
+                )
+            )
         if org is not None:
             with org.lock:
-                org.request_log.append(RequestLogEntry(
-                    method=request.method, path=path,
-                    query=request.query_string.decode("latin-1"), status=response.status_code,
-                    started_at=started_at,
-                    duration_ms=round((time.perf_counter() - started) * 1000, 3),
-                    api_calls=api_calls))
+                org.request_log.append(
+                    RequestLogEntry(
+                        method=request.method,
+                        path=path,
+                        query=request.query_string.decode("latin-1"),
+                        status=response.status_code,
+                        started_at=started_at,
+                        duration_ms=round((time.perf_counter() - started) * 1000, 3),
+                        api_calls=api_calls,
+                    )
+                )
         if drop:
             _hang_up(environ)
             start_response("500 Connection dropped", [("Content-Length", "0")])
@@ -80,9 +92,13 @@ class EmulatorApp:
         return response(environ, start_response)
 
     def _oauth(self, request: Request, path: str) -> Response:
-        name = path[len("/services/oauth2/"):].strip("/")
-        handler = {"authorize": oauth.authorize, "token": oauth.token,
-                   "userinfo": oauth.userinfo, "revoke": oauth.revoke}.get(name)
+        name = path[len("/services/oauth2/") :].strip("/")
+        handler = {
+            "authorize": oauth.authorize,
+            "token": oauth.token,
+            "userinfo": oauth.userinfo,
+            "revoke": oauth.revoke,
+        }.get(name)
         if handler is None:
             return _error(not_found())
         return handler(request, self.registry)
@@ -123,9 +139,16 @@ class EmulatorApp:
             return _error(failure, org), org, 1, False
         try:
             body = _parse_body(request)
-            call = rest.Call(org, session, request.method, version, subpath,
-                             {k: request.args.getlist(k) for k in request.args}, body,
-                             request.headers)
+            call = rest.Call(
+                org,
+                session,
+                request.method,
+                version,
+                subpath,
+                {k: request.args.getlist(k) for k in request.args},
+                body,
+                request.headers,
+            )
             with org.lock:
                 reply = rest.handle(call)
         except ApiError as error:
@@ -164,8 +187,9 @@ def _parse_body(request: Request) -> Any:
     try:
         return json.loads(data)
     except ValueError as exc:
-        raise ApiError(400, "JSON_PARSER_ERROR",
-                       f"Unexpected character in the request body: {exc}") from None
+        raise ApiError(
+            400, "JSON_PARSER_ERROR", f"Unexpected character in the request body: {exc}"
+        ) from None
 
 
 def _hang_up(environ: dict[str, Any]) -> None:

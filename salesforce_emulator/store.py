@@ -48,8 +48,11 @@ def parse_datetime(text: str) -> datetime | None:
     try:
         base = datetime.fromisoformat(day)
         moment = base.replace(
-            hour=int(hour or 0), minute=int(minute or 0), second=int(second or 0),
-            microsecond=int((fraction or "0").ljust(6, "0")), tzinfo=UTC,
+            hour=int(hour or 0),
+            minute=int(minute or 0),
+            second=int(second or 0),
+            microsecond=int((fraction or "0").ljust(6, "0")),
+            tzinfo=UTC,
         )
     except ValueError:
         return None
@@ -188,13 +191,20 @@ class Org:
     def live(self, sobject: str) -> Iterator[dict[str, Any]]:
         return (row for row in self.tables[sobject].values() if not row["IsDeleted"])
 
-    def shaped(self, sobject: str, row: Mapping[str, Any], api_version: str,
-               fields: list[str] | None = None) -> dict[str, Any]:
+    def shaped(
+        self,
+        sobject: str,
+        row: Mapping[str, Any],
+        api_version: str,
+        fields: list[str] | None = None,
+    ) -> dict[str, Any]:
         """A record as the REST API returns it, with its ``attributes``."""
         obj = self.obj(sobject)
         out: dict[str, Any] = {
-            "attributes": {"type": obj.name,
-                           "url": f"/services/data/v{api_version}/sobjects/{obj.name}/{row['Id']}"}
+            "attributes": {
+                "type": obj.name,
+                "url": f"/services/data/v{api_version}/sobjects/{obj.name}/{row['Id']}",
+            }
         }
         if fields is None:
             names = [f.name for f in obj.fields.values()]
@@ -203,12 +213,15 @@ class Org:
             for wanted in fields:
                 f = obj.field(wanted.strip())
                 if f is None:
-                    raise ApiError(400, "INVALID_FIELD",
-                                   f"No such column '{wanted.strip()}' on entity '{obj.name}'. "
-                                   "If you are attempting to use a custom field, be sure to "
-                                   "append the '__c' after the custom field name. Please "
-                                   "reference your WSDL or the describe call for the "
-                                   "appropriate names.")
+                    raise ApiError(
+                        400,
+                        "INVALID_FIELD",
+                        f"No such column '{wanted.strip()}' on entity '{obj.name}'. "
+                        "If you are attempting to use a custom field, be sure to "
+                        "append the '__c' after the custom field name. Please "
+                        "reference your WSDL or the describe call for the "
+                        "appropriate names.",
+                    )
                 names.append(f.name)
         for name in names:
             value = row.get(name)
@@ -273,8 +286,9 @@ class Org:
         with self.transaction():
             obj = self.obj(sobject)
             if not obj.createable:
-                raise dml("INVALID_TYPE_FOR_OPERATION",
-                          f"entity type cannot be inserted: {obj.label}")
+                raise dml(
+                    "INVALID_TYPE_FOR_OPERATION", f"entity type cannot be inserted: {obj.label}"
+                )
             values, blob = self._coerce(obj, data, creating=True, ctx=ctx)
             row: dict[str, Any] = {f.name: None for f in obj.fields.values()}
             for f in obj.fields.values():
@@ -285,9 +299,14 @@ class Org:
             if "OwnerId" in row:
                 row["OwnerId"] = ctx.user_id
             stamp = self.now()
-            row.update(IsDeleted=False, CreatedDate=stamp, LastModifiedDate=stamp,
-                       SystemModstamp=stamp, CreatedById=ctx.user_id,
-                       LastModifiedById=ctx.user_id)
+            row.update(
+                IsDeleted=False,
+                CreatedDate=stamp,
+                LastModifiedDate=stamp,
+                SystemModstamp=stamp,
+                CreatedById=ctx.user_id,
+                LastModifiedById=ctx.user_id,
+            )
             row.update(values)
             self._check(obj, row, values, creating=True, ctx=ctx)
             record_id: str
@@ -302,22 +321,25 @@ class Org:
             self._after_create(obj, row, blob, ctx)
             return record_id
 
-    def update(self, sobject: str, record_id: str, data: Mapping[str, Any],
-               ctx: WriteContext) -> None:
+    def update(
+        self, sobject: str, record_id: str, data: Mapping[str, Any], ctx: WriteContext
+    ) -> None:
         with self.transaction():
             obj = self.obj(sobject)
             current = self._existing(obj, record_id)
             if current["Id"] in self.locked:
                 raise dml("UNABLE_TO_LOCK_ROW", _LOCK_MESSAGE.format(current["Id"]))
-            data = {k: v for k, v in data.items()
-                    if not (k.lower() == "id" and ids.to18(str(v)) == current["Id"])}
+            data = {
+                k: v
+                for k, v in data.items()
+                if not (k.lower() == "id" and ids.to18(str(v)) == current["Id"])
+            }
             values, blob = self._coerce(obj, data, creating=False, ctx=ctx)
             row = dict(current)
             row.update(values)
             self._check(obj, row, values, creating=False, ctx=ctx)
             stamp = self.now()
-            row.update(LastModifiedDate=stamp, SystemModstamp=stamp,
-                       LastModifiedById=ctx.user_id)
+            row.update(LastModifiedDate=stamp, SystemModstamp=stamp, LastModifiedById=ctx.user_id)
             self._derive(obj, row, blob, ctx, set(values))
             self._rules(obj, row, ctx, creating=False)
             self._put(obj.name, row)
@@ -327,26 +349,29 @@ class Org:
         with self.transaction():
             obj = self.obj(sobject)
             if not obj.deletable:
-                raise dml("INVALID_TYPE_FOR_OPERATION",
-                          f"entity type cannot be deleted: {obj.label}")
+                raise dml(
+                    "INVALID_TYPE_FOR_OPERATION", f"entity type cannot be deleted: {obj.label}"
+                )
             current = self._existing(obj, record_id)
             if current["Id"] in self.locked:
                 raise dml("UNABLE_TO_LOCK_ROW", _LOCK_MESSAGE.format(current["Id"]))
             self._soft_delete(obj.name, current, ctx)
 
-    def upsert(self, sobject: str, field_name: str, value: str, data: Mapping[str, Any],
-               ctx: WriteContext) -> tuple[str, bool]:
+    def upsert(
+        self, sobject: str, field_name: str, value: str, data: Mapping[str, Any], ctx: WriteContext
+    ) -> tuple[str, bool]:
         """Creates or updates by an external id field; (id, created)."""
         obj = self.obj(sobject)
         f = obj.field(field_name)
         if f is None or not (f.external_id or f.name == "Id"):
-            raise ApiError(404, "NOT_FOUND",
-                           "Provided external ID field does not exist or is not accessible: "
-                           f"{field_name}")
+            raise ApiError(
+                404,
+                "NOT_FOUND",
+                f"Provided external ID field does not exist or is not accessible: {field_name}",
+            )
         matches = self.match_external(obj, f, value)
         if len(matches) > 1:
-            raise ApiError(300, "MULTIPLE_CHOICES", "", None,
-                           {"ids": [m["Id"] for m in matches]})
+            raise ApiError(300, "MULTIPLE_CHOICES", "", None, {"ids": [m["Id"] for m in matches]})
         body = {k: v for k, v in data.items() if k.lower() != f.name.lower()}
         if matches:
             self.update(obj.name, matches[0]["Id"], body, ctx)
@@ -360,8 +385,11 @@ class Org:
             row = self.find(obj.name, value)
             return [row] if row is not None and not row["IsDeleted"] else []
         needle = str(value).lower()
-        return [row for row in self.live(obj.name)
-                if row.get(f.name) is not None and str(row[f.name]).lower() == needle]
+        return [
+            row
+            for row in self.live(obj.name)
+            if row.get(f.name) is not None and str(row[f.name]).lower() == needle
+        ]
 
     def _existing(self, obj: ObjectDef, record_id: str) -> dict[str, Any]:
         full = ids.to18(record_id)
@@ -379,8 +407,12 @@ class Org:
             return
         gone = dict(row)
         stamp = self.now()
-        gone.update(IsDeleted=True, SystemModstamp=stamp, LastModifiedDate=stamp,
-                    LastModifiedById=ctx.user_id)
+        gone.update(
+            IsDeleted=True,
+            SystemModstamp=stamp,
+            LastModifiedDate=stamp,
+            LastModifiedById=ctx.user_id,
+        )
         self._put(sobject, gone)
         record_id = row["Id"]
         # A note and its document are one record seen through two objects.
@@ -399,11 +431,15 @@ class Org:
 
     # ----- Validation --------------------------------------------------------------
 
-    def _coerce(self, obj: ObjectDef, data: Mapping[str, Any], *, creating: bool,
-                ctx: WriteContext) -> tuple[dict[str, Any], bytes | None]:
+    def _coerce(
+        self, obj: ObjectDef, data: Mapping[str, Any], *, creating: bool, ctx: WriteContext
+    ) -> tuple[dict[str, Any], bytes | None]:
         if not isinstance(data, Mapping):
-            raise ApiError(400, "JSON_PARSER_ERROR",
-                           "Cannot deserialize instance of sObject from a non-object value")
+            raise ApiError(
+                400,
+                "JSON_PARSER_ERROR",
+                "Cannot deserialize instance of sObject from a non-object value",
+            )
         values: dict[str, Any] = {}
         blob: bytes | None = None
         forbidden: list[str] = []
@@ -412,8 +448,9 @@ class Org:
                 continue
             f = obj.field(key)
             if f is None:
-                raise ApiError(400, "INVALID_FIELD",
-                               f"No such column '{key}' on sobject of type {obj.name}")
+                raise ApiError(
+                    400, "INVALID_FIELD", f"No such column '{key}' on sobject of type {obj.name}"
+                )
             allowed = f.createable if creating else f.updateable
             if not allowed and not ctx.trusted:
                 forbidden.append(f.name)
@@ -424,10 +461,13 @@ class Org:
                 continue
             values[f.name] = self._coerce_value(obj, f, raw)
         if forbidden:
-            raise dml("INVALID_FIELD_FOR_INSERT_UPDATE",
-                      f"Unable to create/update fields: {', '.join(forbidden)}. Please check "
-                      "the security settings of this field and verify that it is read/write "
-                      "for your profile or permission set.", forbidden)
+            raise dml(
+                "INVALID_FIELD_FOR_INSERT_UPDATE",
+                f"Unable to create/update fields: {', '.join(forbidden)}. Please check "
+                "the security settings of this field and verify that it is read/write "
+                "for your profile or permission set.",
+                forbidden,
+            )
         return values, blob
 
     def _coerce_value(self, obj: ObjectDef, f: FieldDef, raw: Any) -> Any:
@@ -437,13 +477,22 @@ class Org:
         kind = f.type
 
         def parse_error() -> ApiError:
-            java = {"boolean": "boolean", "int": "int", "double": "double",
-                    "currency": "double", "percent": "double", "date": "date",
-                    "datetime": "datetime"}.get(kind, "string")
-            return ApiError(400, "JSON_PARSER_ERROR",
-                            f"Cannot deserialize instance of {java} from "
-                            f"{_json_kind(raw)} value {raw} or request may be missing a "
-                            f"required field at [line:1, column:{len(str(raw)) + 2}]")
+            java = {
+                "boolean": "boolean",
+                "int": "int",
+                "double": "double",
+                "currency": "double",
+                "percent": "double",
+                "date": "date",
+                "datetime": "datetime",
+            }.get(kind, "string")
+            return ApiError(
+                400,
+                "JSON_PARSER_ERROR",
+                f"Cannot deserialize instance of {java} from "
+                f"{_json_kind(raw)} value {raw} or request may be missing a "
+                f"required field at [line:1, column:{len(str(raw)) + 2}]",
+            )
 
         if kind in STRING_TYPES:
             if isinstance(raw, (dict, list)):
@@ -452,8 +501,9 @@ class Org:
             if text == "":
                 return None
             if kind == "email" and not _EMAIL_RE.match(text):
-                raise dml("INVALID_EMAIL_ADDRESS", f"{label}: invalid email address: {text}",
-                          [f.name])
+                raise dml(
+                    "INVALID_EMAIL_ADDRESS", f"{label}: invalid email address: {text}", [f.name]
+                )
             return text
         if kind == "boolean":
             if isinstance(raw, bool):
@@ -496,31 +546,47 @@ class Org:
                 return None
             full = ids.to18(str(raw))
             if full is None:
-                raise dml("MALFORMED_ID", f"{label}: id value of incorrect type: {raw}",
-                          [f.name])
+                raise dml("MALFORMED_ID", f"{label}: id value of incorrect type: {raw}", [f.name])
             return full
         return raw
 
-    def _check(self, obj: ObjectDef, row: dict[str, Any], values: Mapping[str, Any], *,
-               creating: bool, ctx: WriteContext) -> None:
-        missing = [f.name for f in obj.fields.values()
-                   if f.required and row.get(f.name) in (None, "")
-                   and (creating or f.name in values)]
+    def _check(
+        self,
+        obj: ObjectDef,
+        row: dict[str, Any],
+        values: Mapping[str, Any],
+        *,
+        creating: bool,
+        ctx: WriteContext,
+    ) -> None:
+        missing = [
+            f.name
+            for f in obj.fields.values()
+            if f.required and row.get(f.name) in (None, "") and (creating or f.name in values)
+        ]
         if missing:
-            raise dml("REQUIRED_FIELD_MISSING",
-                      f"Required fields are missing: [{', '.join(missing)}]", missing)
+            raise dml(
+                "REQUIRED_FIELD_MISSING",
+                f"Required fields are missing: [{', '.join(missing)}]",
+                missing,
+            )
         for name, value in values.items():
             f = obj.fields[name.lower()]
             label = f.display_label
             if value is None:
                 continue
             if f.type in STRING_TYPES and f.length and len(value) > f.length:
-                raise dml("STRING_TOO_LONG",
-                          f"{label}: data value too large: {value[:200]} "
-                          f"(max length={f.length})", [f.name])
+                raise dml(
+                    "STRING_TOO_LONG",
+                    f"{label}: data value too large: {value[:200]} (max length={f.length})",
+                    [f.name],
+                )
             if f.type == "picklist" and f.restricted and value not in f.picklist:
-                raise dml("INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
-                          f"{label}: bad value for restricted picklist field: {value}", [f.name])
+                raise dml(
+                    "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
+                    f"{label}: bad value for restricted picklist field: {value}",
+                    [f.name],
+                )
             if f.type == "reference":
                 self._check_reference(obj, f, label, value)
                 if value in self.locked:
@@ -531,18 +597,30 @@ class Org:
             row = self.tables.get(target, {}).get(value)
             if row is not None and not row["IsDeleted"]:
                 if f.name == "OwnerId" and not row.get("IsActive", True):
-                    raise dml("INACTIVE_OWNER_OR_USER",
-                              f"operation performed with inactive user [{value}] as owner of "
-                              f"{obj.label.lower()}", [])
+                    raise dml(
+                        "INACTIVE_OWNER_OR_USER",
+                        f"operation performed with inactive user [{value}] as owner of "
+                        f"{obj.label.lower()}",
+                        [],
+                    )
                 return
         found = self.record_of(value)
         if found is not None and found[0] not in f.reference_to and not found[1]["IsDeleted"]:
-            raise dml("INVALID_CROSS_REFERENCE_KEY",
-                      f"{label}: id value of incorrect type: {value}", [f.name])
+            raise dml(
+                "INVALID_CROSS_REFERENCE_KEY",
+                f"{label}: id value of incorrect type: {value}",
+                [f.name],
+            )
         raise dml("INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id", [f.name])
 
-    def _derive(self, obj: ObjectDef, row: dict[str, Any], blob: bytes | None,
-                ctx: WriteContext, given: set[str] | frozenset[str] = frozenset()) -> None:
+    def _derive(
+        self,
+        obj: ObjectDef,
+        row: dict[str, Any],
+        blob: bytes | None,
+        ctx: WriteContext,
+        given: set[str] | frozenset[str] = frozenset(),
+    ) -> None:
         """Fills the fields Salesforce computes; ``given`` names the fields this write set."""
         name = obj.name
         if name in ("Contact", "Lead", "User"):
@@ -568,8 +646,9 @@ class Org:
         if name == "ContentNote":
             row.update(FileType="SNOTE", FileExtension="snote")
             if row.get("Content") is not None:
-                row["Content"] = (f"/services/data/v{ctx.api_version}/sobjects/ContentNote/"
-                                  f"{row['Id']}/Content")
+                row["Content"] = (
+                    f"/services/data/v{ctx.api_version}/sobjects/ContentNote/{row['Id']}/Content"
+                )
             if row.get("ContentSize") is None:
                 row["ContentSize"] = 0
         if name in ("TaskRelation", "EventRelation") and row.get("RelationId"):
@@ -593,13 +672,15 @@ class Org:
         # either, or both when they add up to the same time (Object Reference, Event).
         # The one this write gives wins over the value stored before it.
         end_given = "EndDateTime" in given and row.get("EndDateTime") is not None
-        duration_given = ("DurationInMinutes" in given
-                          and row.get("DurationInMinutes") is not None)
+        duration_given = "DurationInMinutes" in given and row.get("DurationInMinutes") is not None
         if row.get("IsAllDayEvent"):
             day = row.get("ActivityDate") or (row.get("StartDateTime") or "")[:10] or None
             if day is None:
-                raise dml("REQUIRED_FIELD_MISSING", "Required fields are missing: [ActivityDate]",
-                          ["ActivityDate"])
+                raise dml(
+                    "REQUIRED_FIELD_MISSING",
+                    "Required fields are missing: [ActivityDate]",
+                    ["ActivityDate"],
+                )
             start = datetime.fromisoformat(day).replace(tzinfo=UTC)
             if duration_given and not end_given:
                 days = max(1, -(-row["DurationInMinutes"] // 1440))
@@ -607,23 +688,31 @@ class Org:
                 end_day = (row.get("EndDateTime") or "")[:10] or day
                 days = (datetime.fromisoformat(end_day).replace(tzinfo=UTC) - start).days + 1
             if days < 1:
-                raise dml("FIELD_INTEGRITY_EXCEPTION",
-                          "End Date Time: End time can't be before start time.",
-                          ["EndDateTime"])
+                raise dml(
+                    "FIELD_INTEGRITY_EXCEPTION",
+                    "End Date Time: End time can't be before start time.",
+                    ["EndDateTime"],
+                )
             if end_given and duration_given and row["DurationInMinutes"] != 1440 * days:
                 raise _duration_mismatch()
-            row.update(ActivityDate=day, StartDateTime=sf_datetime(start),
-                       ActivityDateTime=sf_datetime(start),
-                       EndDateTime=sf_datetime(start + timedelta(days=days - 1)),
-                       DurationInMinutes=1440 * days)
+            row.update(
+                ActivityDate=day,
+                StartDateTime=sf_datetime(start),
+                ActivityDateTime=sf_datetime(start),
+                EndDateTime=sf_datetime(start + timedelta(days=days - 1)),
+                DurationInMinutes=1440 * days,
+            )
             return
         if "ActivityDateTime" in given and "StartDateTime" not in given:
             start_text = row.get("ActivityDateTime")
         else:
             start_text = row.get("StartDateTime") or row.get("ActivityDateTime")
         if start_text is None:
-            raise dml("REQUIRED_FIELD_MISSING",
-                      "Required fields are missing: [ActivityDateTime]", ["ActivityDateTime"])
+            raise dml(
+                "REQUIRED_FIELD_MISSING",
+                "Required fields are missing: [ActivityDateTime]",
+                ["ActivityDateTime"],
+            )
         start = _stored_datetime(start_text)
         end_text = row.get("EndDateTime")
         if duration_given and not end_given:
@@ -635,49 +724,76 @@ class Org:
         elif row.get("DurationInMinutes") is not None:
             end = start + timedelta(minutes=row["DurationInMinutes"])
         else:
-            raise dml("REQUIRED_FIELD_MISSING",
-                      "Required fields are missing: [DurationInMinutes]", ["DurationInMinutes"])
+            raise dml(
+                "REQUIRED_FIELD_MISSING",
+                "Required fields are missing: [DurationInMinutes]",
+                ["DurationInMinutes"],
+            )
         if end < start:
-            raise dml("FIELD_INTEGRITY_EXCEPTION",
-                      "End Date Time: End time can't be before start time.", ["EndDateTime"])
+            raise dml(
+                "FIELD_INTEGRITY_EXCEPTION",
+                "End Date Time: End time can't be before start time.",
+                ["EndDateTime"],
+            )
         if end - start > timedelta(days=14):
-            raise dml("FIELD_INTEGRITY_EXCEPTION",
-                      "Event duration can't exceed 14 days.", ["EndDateTime"])
-        row.update(StartDateTime=sf_datetime(start), ActivityDateTime=sf_datetime(start),
-                   EndDateTime=sf_datetime(end), ActivityDate=start.date().isoformat(),
-                   DurationInMinutes=int((end - start).total_seconds() // 60))
+            raise dml(
+                "FIELD_INTEGRITY_EXCEPTION", "Event duration can't exceed 14 days.", ["EndDateTime"]
+            )
+        row.update(
+            StartDateTime=sf_datetime(start),
+            ActivityDateTime=sf_datetime(start),
+            EndDateTime=sf_datetime(end),
+            ActivityDate=start.date().isoformat(),
+            DurationInMinutes=int((end - start).total_seconds() // 60),
+        )
 
-    def _rules(self, obj: ObjectDef, row: dict[str, Any], ctx: WriteContext, *,
-               creating: bool) -> None:
+    def _rules(
+        self, obj: ObjectDef, row: dict[str, Any], ctx: WriteContext, *, creating: bool
+    ) -> None:
         name = obj.name
         if name in ("TaskRelation", "EventRelation"):
             self._relation_rules(obj, row, creating=creating)
         if name == "ContentDocumentLink" and creating:
             for other in self.live(name):
-                if (other["ContentDocumentId"] == row["ContentDocumentId"]
-                        and other["LinkedEntityId"] == row["LinkedEntityId"]):
-                    raise dml("DUPLICATE_VALUE",
-                              "Document with ID: " + row["ContentDocumentId"] +
-                              " is already linked with the entity with ID: " +
-                              row["LinkedEntityId"], ["LinkedEntityId"])
+                if (
+                    other["ContentDocumentId"] == row["ContentDocumentId"]
+                    and other["LinkedEntityId"] == row["LinkedEntityId"]
+                ):
+                    raise dml(
+                        "DUPLICATE_VALUE",
+                        "Document with ID: "
+                        + row["ContentDocumentId"]
+                        + " is already linked with the entity with ID: "
+                        + row["LinkedEntityId"],
+                        ["LinkedEntityId"],
+                    )
         for f in obj.fields.values():
             if f.unique and row.get(f.name) is not None:
                 needle = str(row[f.name]).lower()
                 for other in self.live(name):
                     if other["Id"] != row["Id"] and str(other.get(f.name) or "").lower() == needle:
-                        raise dml("DUPLICATE_VALUE",
-                                  f"duplicate value found: {f.name} duplicates value on record "
-                                  f"with id: {other['Id']}", [f.name])
+                        raise dml(
+                            "DUPLICATE_VALUE",
+                            f"duplicate value found: {f.name} duplicates value on record "
+                            f"with id: {other['Id']}",
+                            [f.name],
+                        )
         if name in self.duplicate_rules and not ctx.allow_duplicates and row.get("Email"):
             email = row["Email"].lower()
-            matches = [o for o in self.live(name)
-                       if o["Id"] != row["Id"] and (o.get("Email") or "").lower() == email]
+            matches = [
+                o
+                for o in self.live(name)
+                if o["Id"] != row["Id"] and (o.get("Email") or "").lower() == email
+            ]
             if matches:
                 raise DuplicatesDetected(self._duplicate_result(name, matches, ctx))
         for rule in self.validation_rules:
             if rule.sobject == name and rule.fires(row):
-                raise dml("FIELD_CUSTOM_VALIDATION_EXCEPTION", rule.message,
-                          [rule.field] if rule.field else [])
+                raise dml(
+                    "FIELD_CUSTOM_VALIDATION_EXCEPTION",
+                    rule.message,
+                    [rule.field] if rule.field else [],
+                )
 
     def _relation_rules(self, obj: ObjectDef, row: dict[str, Any], *, creating: bool) -> None:
         parent_field = "TaskId" if obj.name == "TaskRelation" else "EventId"
@@ -691,59 +807,90 @@ class Org:
                 if not row.get("IsParent") and not row.get("IsInvitee"):
                     row["IsInvitee"] = True
                 if not self.shared_activities and (row.get("IsParent") or not row["IsInvitee"]):
-                    raise dml("FIELD_INTEGRITY_EXCEPTION",
-                              "Contacts and leads can be non-invitee relations only when "
-                              "Shared Activities is enabled.", ["IsParent"])
+                    raise dml(
+                        "FIELD_INTEGRITY_EXCEPTION",
+                        "Contacts and leads can be non-invitee relations only when "
+                        "Shared Activities is enabled.",
+                        ["IsParent"],
+                    )
             else:
                 row["IsParent"] = True
                 row["IsInvitee"] = False
         elif kind in ("Contact", "Lead") and not self.shared_activities:
-            raise dml("FIELD_INTEGRITY_EXCEPTION",
-                      "Task relations to contacts and leads need Shared Activities.",
-                      ["RelationId"])
+            raise dml(
+                "FIELD_INTEGRITY_EXCEPTION",
+                "Task relations to contacts and leads need Shared Activities.",
+                ["RelationId"],
+            )
         if creating:
             for other in self.live(obj.name):
-                if (other[parent_field] == row[parent_field]
-                        and other["RelationId"] == row["RelationId"]):
-                    raise dml("DUPLICATE_VALUE",
-                              "duplicate value found: RelationId duplicates value on record "
-                              f"with id: {other['Id']}", ["RelationId"])
-        if kind in ("Contact", "Lead") and sum(
-            1 for other in self.live(obj.name)
-            if other[parent_field] == row[parent_field] and other["Id"] != row["Id"]
-            and not other["IsWhat"] and (obj.name == "TaskRelation" or other["IsParent"])
-        ) >= 50:
-            raise dml("FIELD_INTEGRITY_EXCEPTION",
-                      "You can't relate more than 50 contacts or leads to an activity.", [])
+                if (
+                    other[parent_field] == row[parent_field]
+                    and other["RelationId"] == row["RelationId"]
+                ):
+                    raise dml(
+                        "DUPLICATE_VALUE",
+                        "duplicate value found: RelationId duplicates value on record "
+                        f"with id: {other['Id']}",
+                        ["RelationId"],
+                    )
+        if (
+            kind in ("Contact", "Lead")
+            and sum(
+                1
+                for other in self.live(obj.name)
+                if other[parent_field] == row[parent_field]
+                and other["Id"] != row["Id"]
+                and not other["IsWhat"]
+                and (obj.name == "TaskRelation" or other["IsParent"])
+            )
+            >= 50
+        ):
+            raise dml(
+                "FIELD_INTEGRITY_EXCEPTION",
+                "You can't relate more than 50 contacts or leads to an activity.",
+                [],
+            )
 
-    def _duplicate_result(self, sobject: str, matches: list[dict[str, Any]],
-                          ctx: WriteContext) -> dict[str, Any]:
+    def _duplicate_result(
+        self, sobject: str, matches: list[dict[str, Any]], ctx: WriteContext
+    ) -> dict[str, Any]:
+        records_url = f"/services/data/v{ctx.api_version}/sobjects/{sobject}"
         return {
             "allowSave": False,
             "duplicateRule": f"Standard_{sobject}_Duplicate_Rule",
             "duplicateRuleEntityType": sobject,
             "errorMessage": "Use one of these records?",
-            "matchResults": [{
-                "entityType": sobject,
-                "errors": [],
-                "matchEngine": "ExactMatchEngine",
-                "matchRecords": [{
-                    "additionalInformation": [],
-                    "fieldDiffs": [],
-                    "matchConfidence": 100.0,
-                    "record": {"attributes": {
-                        "type": sobject,
-                        "url": f"/services/data/v{ctx.api_version}/sobjects/{sobject}/{m['Id']}"},
-                        "Id": m["Id"]},
-                } for m in matches],
-                "rule": f"Standard_{sobject}_Match_Rule_v1_0",
-                "size": len(matches),
-                "success": True,
-            }],
+            "matchResults": [
+                {
+                    "entityType": sobject,
+                    "errors": [],
+                    "matchEngine": "ExactMatchEngine",
+                    "matchRecords": [
+                        {
+                            "additionalInformation": [],
+                            "fieldDiffs": [],
+                            "matchConfidence": 100.0,
+                            "record": {
+                                "attributes": {
+                                    "type": sobject,
+                                    "url": f"{records_url}/{m['Id']}",
+                                },
+                                "Id": m["Id"],
+                            },
+                        }
+                        for m in matches
+                    ],
+                    "rule": f"Standard_{sobject}_Match_Rule_v1_0",
+                    "size": len(matches),
+                    "success": True,
+                }
+            ],
         }
 
-    def _after_create(self, obj: ObjectDef, row: dict[str, Any], blob: bytes | None,
-                      ctx: WriteContext) -> None:
+    def _after_create(
+        self, obj: ObjectDef, row: dict[str, Any], blob: bytes | None, ctx: WriteContext
+    ) -> None:
         if obj.name == "ContentNote":
             if blob is not None:
                 self.blobs[row["Id"]] = blob
@@ -771,10 +918,17 @@ class Org:
                 continue
             rel: dict[str, Any] = {f.name: None for f in self.objects[relation].fields.values()}
             stamp = row["CreatedDate"]
-            rel.update(Id=self.id_factory.new(self.objects[relation].key_prefix),
-                       IsDeleted=False, CreatedDate=stamp, LastModifiedDate=stamp,
-                       SystemModstamp=stamp, CreatedById=ctx.user_id,
-                       LastModifiedById=ctx.user_id, RelationId=row[ref], IsWhat=is_what)
+            rel.update(
+                Id=self.id_factory.new(self.objects[relation].key_prefix),
+                IsDeleted=False,
+                CreatedDate=stamp,
+                LastModifiedDate=stamp,
+                SystemModstamp=stamp,
+                CreatedById=ctx.user_id,
+                LastModifiedById=ctx.user_id,
+                RelationId=row[ref],
+                IsWhat=is_what,
+            )
             rel[parent_field] = row["Id"]
             if relation == "EventRelation":
                 rel.update(IsParent=True, IsInvitee=False, Status="New")
@@ -782,40 +936,69 @@ class Org:
 
     # ----- Administration ---------------------------------------------------------
 
-    def add_field(self, sobject: str, name: str, *, type: str = "string",
-                  length: int = 255, external_id: bool = False, unique: bool = False,
-                  label: str | None = None, picklist: tuple[str, ...] = (),
-                  reference_to: tuple[str, ...] = (), nillable: bool = True) -> None:
+    def add_field(
+        self,
+        sobject: str,
+        name: str,
+        *,
+        type: str = "string",
+        length: int = 255,
+        external_id: bool = False,
+        unique: bool = False,
+        label: str | None = None,
+        picklist: tuple[str, ...] = (),
+        reference_to: tuple[str, ...] = (),
+        nillable: bool = True,
+    ) -> None:
         with self.lock:
             obj = self.obj(sobject).copy()
             rel = name[:-3] + "__r" if name.endswith("__c") and reference_to else None
             obj.fields[name.lower()] = FieldDef(
-                name, type, label=label or "", length=length if type in STRING_TYPES else 0,
-                external_id=external_id, unique=unique, custom=name.endswith("__c"),
-                picklist=tuple(picklist), reference_to=tuple(reference_to),
-                relationship_name=rel, nillable=nillable,
+                name,
+                type,
+                label=label or "",
+                length=length if type in STRING_TYPES else 0,
+                external_id=external_id,
+                unique=unique,
+                custom=name.endswith("__c"),
+                picklist=tuple(picklist),
+                reference_to=tuple(reference_to),
+                relationship_name=rel,
+                nillable=nillable,
             )
             self.objects = dict(self.objects)
             self.objects[obj.name] = obj
             for row in self.tables[obj.name].values():
                 row.setdefault(name, None)
-            spec = {"sobject": obj.name, "name": name, "type": type, "length": length,
-                    "external_id": external_id, "unique": unique, "label": label,
-                    "picklist": list(picklist), "reference_to": list(reference_to),
-                    "nillable": nillable}
-            self.custom_fields = [c for c in self.custom_fields
-                                  if (c["sobject"], c["name"]) != (obj.name, name)] + [spec]
+            spec = {
+                "sobject": obj.name,
+                "name": name,
+                "type": type,
+                "length": length,
+                "external_id": external_id,
+                "unique": unique,
+                "label": label,
+                "picklist": list(picklist),
+                "reference_to": list(reference_to),
+                "nillable": nillable,
+            }
+            self.custom_fields = [
+                c for c in self.custom_fields if (c["sobject"], c["name"]) != (obj.name, name)
+            ] + [spec]
             self._dirty = True
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "id": self.id, "name": self.name, "shared_activities": self.shared_activities,
-            "admin_user_id": self.admin_user_id, "api_max": self.api_max,
-            "api_calls": self.api_calls, "query_batch_size": self.query_batch_size,
+            "id": self.id,
+            "name": self.name,
+            "shared_activities": self.shared_activities,
+            "admin_user_id": self.admin_user_id,
+            "api_max": self.api_max,
+            "api_calls": self.api_calls,
+            "query_batch_size": self.query_batch_size,
             "custom_fields": self.custom_fields,
             "duplicate_rules": sorted(self.duplicate_rules),
-            "records": {name: list(table.values()) for name, table in self.tables.items()
-                        if table},
+            "records": {name: list(table.values()) for name, table in self.tables.items() if table},
             "blobs": {k: base64.b64encode(v).decode() for k, v in self.blobs.items()},
         }
 
@@ -836,8 +1019,11 @@ class Org:
 
 _CASCADES: dict[str, tuple[tuple[str, str], ...]] = {
     "Account": (("Contact", "AccountId"), ("Opportunity", "AccountId")),
-    "Contact": (("OpportunityContactRole", "ContactId"), ("TaskRelation", "RelationId"),
-                ("EventRelation", "RelationId")),
+    "Contact": (
+        ("OpportunityContactRole", "ContactId"),
+        ("TaskRelation", "RelationId"),
+        ("EventRelation", "RelationId"),
+    ),
     "Lead": (("TaskRelation", "RelationId"), ("EventRelation", "RelationId")),
     "Opportunity": (("OpportunityContactRole", "OpportunityId"),),
     "Task": (("TaskRelation", "TaskId"),),
@@ -857,9 +1043,11 @@ def _stored_datetime(text: str) -> datetime:
 
 
 def _duration_mismatch() -> ApiError:
-    return dml("FIELD_INTEGRITY_EXCEPTION",
-               "Duration: DurationInMinutes and EndDateTime don't add up to the same time.",
-               ["DurationInMinutes", "EndDateTime"])
+    return dml(
+        "FIELD_INTEGRITY_EXCEPTION",
+        "Duration: DurationInMinutes and EndDateTime don't add up to the same time.",
+        ["DurationInMinutes", "EndDateTime"],
+    )
 
 
 def _json_kind(raw: Any) -> str:
@@ -876,8 +1064,11 @@ def _decode_base64(f: FieldDef, raw: Any) -> bytes | None:
     if raw is None or raw == "":
         return None
     if not isinstance(raw, str):
-        raise ApiError(400, "JSON_PARSER_ERROR",
-                       f"Cannot deserialize instance of base64 from {_json_kind(raw)} value")
+        raise ApiError(
+            400,
+            "JSON_PARSER_ERROR",
+            f"Cannot deserialize instance of base64 from {_json_kind(raw)} value",
+        )
     try:
         return base64.b64decode(raw, validate=True)
     except (binascii.Error, ValueError):

@@ -27,8 +27,7 @@ class _QuietHandler(WSGIRequestHandler):
 class OrgHandle:
     """One org of a running server, as a test sees it."""
 
-    def __init__(self, registry: Registry, org: Org, access_token: str,
-                 refresh_token: str) -> None:
+    def __init__(self, registry: Registry, org: Org, access_token: str, refresh_token: str) -> None:
         self._registry = registry
         self._org = org
         self.access_token = access_token
@@ -72,8 +71,7 @@ class OrgHandle:
         """The underlying store, for assertions the handle does not cover."""
         return self._org
 
-    def insert(self, sobject: str, fields: Mapping[str, Any] | None = None,
-               **more: Any) -> str:
+    def insert(self, sobject: str, fields: Mapping[str, Any] | None = None, **more: Any) -> str:
         """Seeds a record as the admin user, validated but not counted as an API call.
         System fields (CreatedDate, ...) may be set, to build histories."""
         data = dict(fields or {}, **more)
@@ -100,8 +98,13 @@ class OrgHandle:
     def add_field(self, sobject: str, name: str, **options: Any) -> None:
         self._org.add_field(sobject, name, **options)
 
-    def add_connected_app(self, client_id: str, client_secret: str,
-                          callback_urls: list[str] | str, name: str = "Connected App") -> None:
+    def add_connected_app(
+        self,
+        client_id: str,
+        client_secret: str,
+        callback_urls: list[str] | str,
+        name: str = "Connected App",
+    ) -> None:
         urls = [callback_urls] if isinstance(callback_urls, str) else list(callback_urls)
         self._registry.add_app(self._org, client_id, client_secret, urls, name)
 
@@ -119,12 +122,17 @@ class OrgHandle:
             name = self._org.obj(sobject).name
             (self._org.duplicate_rules.add if enabled else self._org.duplicate_rules.discard)(name)
 
-    def validation_rule(self, sobject: str, message: str, field: str | None = None,
-                        when: Callable[[Mapping[str, Any]], bool] | Mapping[str, Any] | None
-                        = None) -> None:
+    def validation_rule(
+        self,
+        sobject: str,
+        message: str,
+        field: str | None = None,
+        when: Callable[[Mapping[str, Any]], bool] | Mapping[str, Any] | None = None,
+    ) -> None:
         with self._org.lock:
             self._org.validation_rules.append(
-                ValidationRule(self._org.obj(sobject).name, message, field, when))
+                ValidationRule(self._org.obj(sobject).name, message, field, when)
+            )
 
     def set_api_limit(self, max_per_day: int) -> None:
         with self._org.lock:
@@ -157,8 +165,13 @@ class OrgHandle:
 class EmulatorServer:
     """An HTTPS emulator serving from a background thread."""
 
-    def __init__(self, registry: Registry, server: BaseWSGIServer, ca_file: Path,
-                 temp_dir: tempfile.TemporaryDirectory[str] | None) -> None:
+    def __init__(
+        self,
+        registry: Registry,
+        server: BaseWSGIServer,
+        ca_file: Path,
+        temp_dir: tempfile.TemporaryDirectory[str] | None,
+    ) -> None:
         self.registry = registry
         self._server = server
         self.ca_file = str(ca_file)
@@ -167,21 +180,34 @@ class EmulatorServer:
         self.base_url = registry.base_url
 
     @classmethod
-    def start(cls, host: str = "127.0.0.1", port: int = 0, *, ca_file: str | None = None,
-              data_file: str | None = None) -> EmulatorServer:
-        server, registry, cert, temp_dir = build(host, port, ca_file=ca_file,
-                                                 data_file=data_file)
+    def start(
+        cls,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        ca_file: str | None = None,
+        data_file: str | None = None,
+    ) -> EmulatorServer:
+        server, registry, cert, temp_dir = build(host, port, ca_file=ca_file, data_file=data_file)
         instance = cls(registry, server, cert, temp_dir)
-        instance._thread = threading.Thread(target=server.serve_forever,
-                                            kwargs={"poll_interval": 0.05},
-                                            name="salesforce-emulator", daemon=True)
+        instance._thread = threading.Thread(
+            target=server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="salesforce-emulator",
+            daemon=True,
+        )
         instance._thread.start()
         return instance
 
-    def create_org(self, name: str = "Emulated Org", shared_activities: bool = True,
-                   admin_email: str | None = None) -> OrgHandle:
+    def create_org(
+        self,
+        name: str = "Emulated Org",
+        shared_activities: bool = True,
+        admin_email: str | None = None,
+    ) -> OrgHandle:
         org, session, grant = self.registry.create_org(
-            name, shared_activities=shared_activities, admin_email=admin_email)
+            name, shared_activities=shared_activities, admin_email=admin_email
+        )
         return OrgHandle(self.registry, org, session.token, grant.token)
 
     def stop(self) -> None:
@@ -200,9 +226,14 @@ class EmulatorServer:
         self.stop()
 
 
-def build(host: str, port: int, *, ca_file: str | None = None, data_file: str | None = None,
-          quiet: bool = True) -> tuple[BaseWSGIServer, Registry, Path,
-                                       tempfile.TemporaryDirectory[str] | None]:
+def build(
+    host: str,
+    port: int,
+    *,
+    ca_file: str | None = None,
+    data_file: str | None = None,
+    quiet: bool = True,
+) -> tuple[BaseWSGIServer, Registry, Path, tempfile.TemporaryDirectory[str] | None]:
     """A bound, not yet serving, HTTPS server and its registry."""
     temp_dir = None
     if ca_file is None:
@@ -214,8 +245,14 @@ def build(host: str, port: int, *, ca_file: str | None = None, data_file: str | 
     registry = Registry(data_file=Path(data_file) if data_file else None)
     registry.load()
     app = EmulatorApp(registry)
-    server = make_server(host, port, app, threaded=True, ssl_context=context,
-                         request_handler=_QuietHandler if quiet else None)
+    server = make_server(
+        host,
+        port,
+        app,
+        threaded=True,
+        ssl_context=context,
+        request_handler=_QuietHandler if quiet else None,
+    )
     bound_port = server.socket.getsockname()[1]
     shown_host = f"[{host}]" if ":" in host else host
     registry.base_url = f"https://{shown_host}:{bound_port}"

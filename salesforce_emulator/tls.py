@@ -31,8 +31,12 @@ def ensure_certificate(ca_file: Path) -> tuple[Path, Path]:
     if _still_valid(ca_file, key_file):
         return ca_file, key_file
     key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Salesforce emulator"),
-                      x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Salesforce emulator")])
+    name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COMMON_NAME, "Salesforce emulator"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Salesforce emulator"),
+        ]
+    )
     now = datetime.now(UTC)
     public = key.public_key()
     cert = (
@@ -45,10 +49,17 @@ def ensure_certificate(ca_file: Path) -> tuple[Path, Path]:
         .not_valid_after(now + timedelta(days=825))
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .add_extension(
-            x509.KeyUsage(digital_signature=True, content_commitment=False,
-                          key_encipherment=False, data_encipherment=False, key_agreement=True,
-                          key_cert_sign=True, crl_sign=True, encipher_only=False,
-                          decipher_only=False),
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=True,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
             critical=True,
         )
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
@@ -60,14 +71,13 @@ def ensure_certificate(ca_file: Path) -> tuple[Path, Path]:
             critical=False,
         )
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
-        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(public),
-                       critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(public), critical=False)
         .sign(key, hashes.SHA256())
     )
     ca_file.parent.mkdir(parents=True, exist_ok=True)
-    key_bytes = key.private_bytes(serialization.Encoding.PEM,
-                                  serialization.PrivateFormat.PKCS8,
-                                  serialization.NoEncryption())
+    key_bytes = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
     _write(key_file, key_bytes, 0o600)
     _write(ca_file, cert.public_bytes(serialization.Encoding.PEM), 0o644)
     return ca_file, key_file

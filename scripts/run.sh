@@ -75,7 +75,7 @@ $PY manage.py migrate --no-input -v 0
 $PY manage.py demo_load --salesforce-url "$EMULATOR_URL" --salesforce-token="$EMULATOR_ACCESS_TOKEN" \
   --portal-url "http://127.0.0.1:${WEB_PORT}"
 
-$PY manage.py qcluster > var/worker.log 2>&1 &
+$PY manage.py sync_worker > var/worker.log 2>&1 &
 pids+=($!)
 $PY manage.py runserver "127.0.0.1:${WEB_PORT}" --noreload > var/web.log 2>&1 &
 pids+=($!)

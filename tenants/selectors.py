@@ -1,13 +1,13 @@
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db.models import QuerySet
 
 from core.errors import NotFound
 from tenants.models import Membership, Tenant
 
 
-def membership_for_user(*, user: AbstractBaseUser) -> Membership | None:
+def membership_for_user(*, user: User) -> Membership | None:
     """The tenant membership a signed-in member works in (the first, by tenant name)."""
     return (
         Membership.objects.select_related("tenant")

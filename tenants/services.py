@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 import secrets
+from typing import cast
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from core.errors import InvalidInput
@@ -32,7 +33,7 @@ def tenant_create(*, name: str, slug: str, internal_domains: list[str]) -> Tenan
     )
 
 
-def membership_add(*, tenant: Tenant, user: AbstractBaseUser, role: str) -> Membership:
+def membership_add(*, tenant: Tenant, user: User, role: str) -> Membership:
     membership, _ = Membership.objects.update_or_create(
         tenant=tenant, user=user, defaults={"role": role}
     )
@@ -42,7 +43,9 @@ def membership_add(*, tenant: Tenant, user: AbstractBaseUser, role: str) -> Memb
 def api_key_create(*, tenant: Tenant, name: str) -> tuple[TenantAPIKey, str]:
     """A new key for a partner. The plain key is returned once and never stored."""
     api_key, plain_key = TenantAPIKey.objects.create_key(name=name, tenant=tenant)
-    return api_key, plain_key
+    # The library's manager is typed for its abstract model; what it builds and saves is
+    # an instance of the model it manages, here TenantAPIKey.
+    return cast(TenantAPIKey, api_key), plain_key
 
 
 def api_key_revoke(*, api_key: TenantAPIKey) -> None:

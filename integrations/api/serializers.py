@@ -11,12 +11,13 @@ from typing import Any
 from rest_framework import serializers
 
 from integrations.models import SyncAttempt, SyncJob, SyncMapping
-from integrations.selectors import sync_object_ref
+from integrations.selectors import SyncState, sync_object_ref
+from integrations.services.actions import MatchPreview
 
 # --- match preview and manual send (SPEC 3.1) ---------------------------------------------
 
 
-class MatchPreviewQuerySerializer(serializers.Serializer):
+class MatchPreviewQuerySerializer(serializers.Serializer[dict[str, Any]]):
     highlights = serializers.CharField(
         required=False,
         allow_blank=True,
@@ -28,19 +29,19 @@ class MatchPreviewQuerySerializer(serializers.Serializer):
         return [part.strip() for part in value.split(",") if part.strip()]
 
 
-class CandidateSerializer(serializers.Serializer):
+class CandidateSerializer(serializers.Serializer[dict[str, str]]):
     object = serializers.CharField()
     id = serializers.CharField()
     name = serializers.CharField(allow_blank=True)
 
 
-class MatchedContactSerializer(serializers.Serializer):
+class MatchedContactSerializer(serializers.Serializer[dict[str, str]]):
     id = serializers.CharField()
     name = serializers.CharField(allow_blank=True)
     email = serializers.EmailField()
 
 
-class MatchPreviewOutputSerializer(serializers.Serializer):
+class MatchPreviewOutputSerializer(serializers.Serializer[MatchPreview]):
     situation = serializers.ChoiceField(choices=["match", "no_organisation", "several", "no_match"])
     what_to_do = serializers.CharField()
     offer = CandidateSerializer(allow_null=True)
@@ -50,13 +51,13 @@ class MatchPreviewOutputSerializer(serializers.Serializer):
     api_calls = serializers.IntegerField()
 
 
-class SendTargetSerializer(serializers.Serializer):
+class SendTargetSerializer(serializers.Serializer[dict[str, Any]]):
     object = serializers.ChoiceField(choices=["Account", "Opportunity"])
     id = serializers.CharField(max_length=18)
     name = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
 
 
-class SendCreateSerializer(serializers.Serializer):
+class SendCreateSerializer(serializers.Serializer[dict[str, Any]]):
     account_name = serializers.CharField(max_length=255)
     opportunity_name = serializers.CharField(
         max_length=120, required=False, allow_blank=True, default=""
@@ -64,16 +65,22 @@ class SendCreateSerializer(serializers.Serializer):
     close_date = serializers.DateField(required=False)
 
 
-class HighlightsSendInputSerializer(serializers.Serializer):
+class HighlightsSendInputSerializer(serializers.Serializer[dict[str, Any]]):
     highlights = serializers.ListField(child=serializers.CharField(max_length=200))
     target = SendTargetSerializer(required=False)
-    create = SendCreateSerializer(required=False)
+
+    def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
+        # Declared here, not as an attribute: one named `create` would hide the
+        # serializer's create() method.
+        fields = super().get_fields()
+        fields["create"] = SendCreateSerializer(required=False)
+        return fields
 
 
 # --- activities (SPEC 3.5) -------------------------------------------------------------------
 
 
-class PersonChoiceSerializer(serializers.Serializer):
+class PersonChoiceSerializer(serializers.Serializer[dict[str, Any]]):
     """Which record an address is, or a request to create a Lead for it."""
 
     object = serializers.ChoiceField(choices=["Contact", "Lead", "create_lead"])
@@ -87,7 +94,7 @@ class PersonChoiceSerializer(serializers.Serializer):
         return attrs
 
 
-class ActivityLogInputSerializer(serializers.Serializer):
+class ActivityLogInputSerializer(serializers.Serializer[dict[str, Any]]):
     choices = serializers.DictField(
         child=PersonChoiceSerializer(),
         required=False,
@@ -95,7 +102,7 @@ class ActivityLogInputSerializer(serializers.Serializer):
     )
 
 
-class LeadCreateInputSerializer(serializers.Serializer):
+class LeadCreateInputSerializer(serializers.Serializer[dict[str, Any]]):
     email = serializers.EmailField()
     company = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
 
@@ -103,18 +110,18 @@ class LeadCreateInputSerializer(serializers.Serializer):
 # --- sync jobs -------------------------------------------------------------------------------
 
 
-class SyncJobFilterSerializer(serializers.Serializer):
+class SyncJobFilterSerializer(serializers.Serializer[dict[str, Any]]):
     state = serializers.ChoiceField(choices=SyncJob.State.choices, required=False)
     operation = serializers.CharField(max_length=40, required=False)
 
 
-class RecordChoiceSerializer(serializers.Serializer):
+class RecordChoiceSerializer(serializers.Serializer[dict[str, Any]]):
     object = serializers.ChoiceField(choices=["Account", "Opportunity", "Lead", "Contact"])
     id = serializers.CharField(max_length=18)
     name = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
 
 
-class SyncJobResolveInputSerializer(serializers.Serializer):
+class SyncJobResolveInputSerializer(serializers.Serializer[dict[str, Any]]):
     choice = RecordChoiceSerializer(
         required=False, help_text="For a meeting or a booking: the record to link to."
     )
@@ -125,7 +132,7 @@ class SyncJobResolveInputSerializer(serializers.Serializer):
     )
 
 
-class SyncAttemptOutputSerializer(serializers.ModelSerializer):
+class SyncAttemptOutputSerializer(serializers.ModelSerializer[SyncAttempt]):
     class Meta:
         model = SyncAttempt
         fields = [
@@ -139,7 +146,7 @@ class SyncAttemptOutputSerializer(serializers.ModelSerializer):
         ]
 
 
-class SyncJobOutputSerializer(serializers.ModelSerializer):
+class SyncJobOutputSerializer(serializers.ModelSerializer[SyncJob]):
     object_type = serializers.CharField(source="content_type.model", read_only=True)
     object_ref = serializers.SerializerMethodField(
         help_text="The local object: its external id, or meeting/highlight, activity/email."
@@ -177,7 +184,7 @@ class SyncJobDetailOutputSerializer(SyncJobOutputSerializer):
 # --- the sync state of one object --------------------------------------------------------------
 
 
-class SyncRecordOutputSerializer(serializers.ModelSerializer):
+class SyncRecordOutputSerializer(serializers.ModelSerializer[SyncMapping]):
     object_type = serializers.CharField(source="content_type.model", read_only=True)
     object_ref = serializers.SerializerMethodField()
 
@@ -201,6 +208,6 @@ class SyncRecordOutputSerializer(serializers.ModelSerializer):
         return sync_object_ref(mapping.local_object)
 
 
-class SyncStateOutputSerializer(serializers.Serializer):
+class SyncStateOutputSerializer(serializers.Serializer[SyncState]):
     records = SyncRecordOutputSerializer(many=True)
     jobs = SyncJobOutputSerializer(many=True)

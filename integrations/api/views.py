@@ -13,9 +13,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.api.responses import paginated
-from integrations import selectors, services
+from integrations import selectors
 from integrations.api import serializers as s
 from integrations.models import SyncJob
+from integrations.services import actions, jobs
 from meetings import selectors as meeting_selectors
 from scheduler import selectors as booking_selectors
 from tenants.api.views import TenantScopedAPIView
@@ -51,7 +52,7 @@ class MeetingMatchPreviewView(TenantScopedAPIView):
         meeting = meeting_selectors.meeting_get(tenant=self.tenant, external_id=external_id)
         query = s.MatchPreviewQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        preview = services.match_preview(
+        preview = actions.match_preview(
             meeting=meeting, highlight_ids=query.validated_data["highlights"]
         )
         return Response(s.MatchPreviewOutputSerializer(preview).data)
@@ -76,7 +77,7 @@ class MeetingHighlightsSendView(TenantScopedAPIView):
         create = values.get("create")
         if create and create.get("close_date"):
             create = {**create, "close_date": create["close_date"].isoformat()}
-        job = services.highlights_send(
+        job = actions.highlights_send(
             meeting=meeting,
             highlight_ids=values["highlights"],
             target=values.get("target"),
@@ -102,7 +103,7 @@ class ActivityLogView(TenantScopedAPIView):
         activity = meeting_selectors.activity_get(tenant=self.tenant, external_id=external_id)
         data = s.ActivityLogInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        job = services.activity_log(activity=activity, choices=data.validated_data.get("choices"))
+        job = actions.activity_log(activity=activity, choices=data.validated_data.get("choices"))
         return job_accepted(self, job)
 
 
@@ -120,7 +121,7 @@ class ActivityLeadCreateView(TenantScopedAPIView):
         activity = meeting_selectors.activity_get(tenant=self.tenant, external_id=external_id)
         data = s.LeadCreateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        job = services.lead_create(activity=activity, **data.validated_data)
+        job = actions.lead_create(activity=activity, **data.validated_data)
         return job_accepted(self, job)
 
 
@@ -168,7 +169,7 @@ class SyncJobResolveView(TenantScopedAPIView):
         data = s.SyncJobResolveInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         answer: dict[str, Any] = data.validated_data
-        job = services.sync_job_resolve(
+        job = jobs.sync_job_resolve(
             job=job, choice=answer.get("choice"), choices=answer.get("choices")
         )
         return job_accepted(self, job)
@@ -184,7 +185,7 @@ class SyncJobRetryView(TenantScopedAPIView):
     )
     def post(self, request: Request, job_id: int) -> Response:
         job = selectors.sync_job_get(tenant=self.tenant, job_id=job_id)
-        return job_accepted(self, services.sync_job_retry(job=job))
+        return job_accepted(self, jobs.sync_job_retry(job=job))
 
 
 # --- the sync state of one object --------------------------------------------------------------

@@ -83,8 +83,8 @@ class ActivityLog(Executor[ActivityReading]):
             directory, emails, {e: c for e, c in choices.items() if e not in lead_requests}
         )
         by_email = {p.email: p for p in reading.external if p.email}
-        for email, participant in by_email.items():
-            task = reading.maps.get((participant.pk, Purpose.ACTIVITY_TASK))
+        for email, known in by_email.items():
+            task = reading.maps.get((known.pk, Purpose.ACTIVITY_TASK))
             if task is not None and task.parent_id:
                 chosen[email] = Person(_person_kind(task.parent_object), task.parent_id, email)
         ambiguous = [a for a in ambiguous if a.email not in chosen and a.email not in lead_requests]

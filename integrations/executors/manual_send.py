@@ -53,9 +53,13 @@ class HighlightsSend(Executor[SendReading]):
         plan = ctx.new_plan()
         chosen = ctx.params.get("target")
         creating = False
+        # A create this job began (its Account is in Salesforce now) is finished, not
+        # read as "the Contacts already belong to an Account".
+        started = ctx.mappings(Meeting, [meeting.pk]).get((meeting.pk, Purpose.CREATED_ACCOUNT))
+        resuming = bool(ctx.params.get("create")) and started is not None and started.live
         if chosen:
             target = target_of(chosen)
-        elif not found.situation.offers_creation:
+        elif not found.situation.offers_creation and not resuming:
             # SPEC 3.1 creates an Account only when the Contacts belong to none (or
             # nobody matches); moving Contacts away from their Account is not ours.
             names = ", ".join(c.name or c.id for c in found.candidates)

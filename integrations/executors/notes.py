@@ -178,6 +178,9 @@ def event_plan(
         # Jobs of one meeting run one at a time and read its title and times when they
         # run, so the newest always goes out last; the Event carries no version.
         plan.update("event", mapping, fields)
+        _relations_restore(
+            ctx, plan, meeting=meeting, event=mapping, contacts=contacts, leads=leads
+        )
         return
     where = target or (Parent.of_mapping(mapping) if mapping is not None else None)
     if where is None:
@@ -209,6 +212,43 @@ def event_plan(
             SObject.EVENT_RELATION,
             {"EventId": event, "RelationId": contact_id, "IsParent": True, "IsInvitee": False},
             parent=Parent(SObject.EVENT, event),
+        )
+
+
+def _relations_restore(
+    ctx: JobContext,
+    plan: Plan,
+    *,
+    meeting: Meeting,
+    event: SyncMapping,
+    contacts: Sequence[Person],
+    leads: Sequence[Person],
+) -> None:
+    """An earlier batch made the Event but not all its relations (their create was
+    refused and planned again): make those now, as a Note's missing link is."""
+    where = Parent.of_mapping(event)
+    if where is None or not contacts or ctx.connection.shared_activities is False:
+        return
+    _, others = event_people(where.candidate(), contacts, leads)
+    attendees = {a.email: a for a in Attendee.objects.filter(meeting=meeting)}
+    rows = ctx.mappings(Attendee, [a.pk for a in attendees.values()])
+    by_id = {p.id: p for p in contacts}
+    for index, contact_id in enumerate(others):
+        attendee = attendees.get(by_id[contact_id].email) if contact_id in by_id else None
+        row = rows.get((attendee.pk, Purpose.EVENT_RELATION)) if attendee is not None else None
+        if attendee is None or row is None or row.state != SyncMapping.State.PLANNED:
+            continue
+        plan.create(
+            f"event_rel{index}",
+            Slot.of(attendee, Purpose.EVENT_RELATION),
+            SObject.EVENT_RELATION,
+            {
+                "EventId": event.salesforce_id,
+                "RelationId": contact_id,
+                "IsParent": True,
+                "IsInvitee": False,
+            },
+            parent=Parent(SObject.EVENT, event.salesforce_id),
         )
 
 

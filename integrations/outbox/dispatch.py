@@ -43,20 +43,25 @@ def undispatched(now: datetime) -> Q:
 
 
 def lowest_due_job(tenant_id: int, *, now: datetime | None = None) -> int | None:
-    """The tenant's oldest pending job that is due and waits for a dispatch: the one a
-    worker takes first (its companions come with it)."""
+    """The tenant's oldest due pending job, when it waits for a dispatch: a worker takes
+    it first and its due companions with it. None while it is handed over already (that
+    delivery brings the others along), so a backlog costs one message per batch."""
     now = now or timezone.now()
-    return (
+    lowest = (
         SyncJob.objects.filter(tenant_id=tenant_id, state=SyncJob.State.PENDING)
         # Waiting for a person to reconnect Salesforce: reconnecting dispatches them.
         .exclude(waiting_for=SyncJob.Wait.CONNECTION)
         .filter(due(now))
-        .filter(undispatched(now))
         # A job whose object another job is syncing starts when that one ends.
         .exclude(
             lock_key__in=SyncJob.objects.filter(state=SyncJob.State.RUNNING).values("lock_key")
         )
         .order_by("id")
-        .values_list("pk", flat=True)
         .first()
     )
+    if (
+        lowest is None
+        or not SyncJob.objects.filter(pk=lowest.pk).filter(undispatched(now)).exists()
+    ):
+        return None
+    return lowest.pk

@@ -43,6 +43,7 @@ def sync_jobs_sweep(*, now: datetime | None = None) -> dict[str, int]:
         )
         .exclude(tenant__salesforce_connection__isnull=True)
         .exclude(tenant__salesforce_connection__paused_until__gt=now)
+        .order_by()  # no default ordering, or DISTINCT would count every job
         .values_list("tenant_id", flat=True)
         .distinct()
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 import requests
@@ -40,7 +40,31 @@ def salesforce_userinfo(*, instance_url: str, access_token: str) -> dict[str, An
         timeout=settings.SALESFORCE_HTTP_TIMEOUT,
     )
     response.raise_for_status()
-    return response.json()
+    return json_object(response.json())
+
+
+def json_object(answer: object) -> dict[str, Any]:
+    """A JSON object Salesforce answered. simple-salesforce and requests type answers as
+    Any (None for an empty body); an answer of another shape cannot be read, so whether
+    a write it answers was applied is unknown (a retry settles that first)."""
+    if isinstance(answer, dict):
+        return answer
+    raise _unreadable(answer, "an object")
+
+
+def json_list(answer: object) -> list[dict[str, Any]]:
+    """A JSON array of objects Salesforce answered (see `json_object`)."""
+    if isinstance(answer, list):
+        return answer
+    raise _unreadable(answer, "a list")
+
+
+def _unreadable(answer: object, expected: str) -> SalesforceError:
+    return SalesforceError(
+        "retry",
+        "HTTP_ERROR",
+        f"Salesforce answered {type(answer).__name__} where {expected} was expected.",
+    )
 
 
 class _TimeoutSession(requests.Session):
@@ -127,6 +151,11 @@ class SalesforceClient:
                 return fn(self._sf)
             except SalesforceError:
                 raise
+            except SalesforceExpiredSession as again:
+                # The refresh itself worked (a refused one raised above as `reauth`):
+                # the new session ended too, as sessions sometimes end at any moment.
+                # Nothing for a person to do: the job retries later, refreshing again.
+                raise replace(error_from_exception(again), kind="retry") from again
             except Exception as again:
                 raise error_from_exception(again) from again
         except SalesforceError:
@@ -139,10 +168,12 @@ class SalesforceClient:
         return f"/services/data/v{self.api_version}"
 
     def query_all(self, soql: str) -> list[dict[str, Any]]:
-        return self._call(lambda sf: sf.query_all(soql))["records"]
+        return json_list(self._call(lambda sf: sf.query_all(soql))["records"])
 
     def query_more(self, next_records_url: str) -> dict[str, Any]:
-        return self._call(lambda sf: sf.query_more(next_records_url, identifier_is_url=True))
+        return json_object(
+            self._call(lambda sf: sf.query_more(next_records_url, identifier_is_url=True))
+        )
 
     def composite(
         self, subrequests: list[dict[str, Any]], *, all_or_none: bool, raise_errors: bool = True
@@ -151,8 +182,10 @@ class SalesforceClient:
         With allOrNone and `raise_errors`, a failed subrequest raises its own error
         (not the PROCESSING_HALTED the others carry)."""
         body = {"allOrNone": all_or_none, "compositeRequest": subrequests}
-        answer = self._call(lambda sf: sf.restful("composite", method="POST", json=body))
-        results = answer["compositeResponse"]
+        answer = json_object(
+            self._call(lambda sf: sf.restful("composite", method="POST", json=body))
+        )
+        results = json_list(answer["compositeResponse"])
         if all_or_none and raise_errors:
             failures = [r for r in results if r["httpStatusCode"] >= 300]
             real = [r for r in failures if not composite_halted(r)]
@@ -166,7 +199,9 @@ class SalesforceClient:
     ) -> list[dict[str, Any]]:
         """sObject Collections create (POST) or update (PATCH), up to 200 records."""
         body = {"allOrNone": all_or_none, "records": records}
-        return self._call(lambda sf: sf.restful("composite/sobjects", method=method, json=body))
+        return json_list(
+            self._call(lambda sf: sf.restful("composite/sobjects", method=method, json=body))
+        )
 
     def note_content(self, record_id: str) -> bytes:
         """A ContentNote's content (its file), as Salesforce serves it from the note's
@@ -177,8 +212,8 @@ class SalesforceClient:
 
     def collection_delete(self, ids: list[str], *, all_or_none: bool) -> list[dict[str, Any]]:
         params = {"ids": ",".join(ids), "allOrNone": str(all_or_none).lower()}
-        return self._call(
-            lambda sf: sf.restful("composite/sobjects", method="DELETE", params=params)
+        return json_list(
+            self._call(lambda sf: sf.restful("composite/sobjects", method="DELETE", params=params))
         )
 
 

@@ -94,7 +94,10 @@ def error_from_body(body: Any, status: int | None) -> SalesforceError:
     if not code and status is not None:
         code = f"HTTP_{status}"
     return SalesforceError(
-        classify(code=code, status=status), code, message, status,
+        classify(code=code, status=status),
+        code,
+        message,
+        status,
         duplicate_ids=_duplicate_ids(first),
     )
 

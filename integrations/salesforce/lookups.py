@@ -27,7 +27,9 @@ OPPORTUNITIES = (
 )
 
 
-def queries_run(client: SalesforceClient, queries: list[tuple[str, str]]) -> dict[str, list]:
+def queries_run(
+    client: SalesforceClient, queries: list[tuple[str, str]]
+) -> dict[str, list[dict[str, Any]]]:
     """Run (kind, soql) pairs in Composite requests; records grouped by kind."""
     found: dict[str, list[dict[str, Any]]] = {kind: [] for kind, _ in queries}
     for start in range(0, len(queries), QUERIES_PER_COMPOSITE):

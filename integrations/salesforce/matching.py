@@ -83,6 +83,7 @@ def external_emails(emails: Iterable[str], internal_domains: Sequence[str]) -> l
 
 # --- Manual highlight sync (SPEC 3.1) --------------------------------------------------
 
+
 class Situation(StrEnum):
     """The four situations of a manual sync (SPEC 3.1)."""
 
@@ -288,9 +289,10 @@ def activity_people(
             picked = next((p for p in people if p.id == choice.get("id")), None)
             if picked is None and choice.get("id"):
                 picked = Person(
-                    choice.get("object", "Contact"),
+                    # Choices name a Contact or a Lead (the services check that).
+                    "Lead" if choice.get("object") == "Lead" else "Contact",
                     choice["id"],
-                    email,  # type: ignore[arg-type]
+                    email,
                     choice.get("name", ""),
                 )
             if picked is not None:

@@ -177,9 +177,9 @@ def _collection_call(
         if answer.get("success"):
             out.append(answer.get("id") or write.salesforce_id)
             continue
-        error = error_from_body(answer.get("errors") or [], None)
-        if error.code == "ALL_OR_NONE_OPERATION_ROLLED_BACK":
+        refused = error_from_body(answer.get("errors") or [], None)
+        if refused.code == "ALL_OR_NONE_OPERATION_ROLLED_BACK":
             # Not refused itself: undone because another record of the request was.
-            error = replace(error, halted=True)
-        out.append(error)
+            refused = replace(refused, halted=True)
+        out.append(refused)
     return out

@@ -89,6 +89,7 @@ def _steps(client: SalesforceClient, claim: Claim, runs: list[Run]) -> None:
         return
     if _out_of_time(claim, runs):
         return
+    runs = [r for r in runs if r.open]
     try:
         directory = _lookups(client, runs)
     except SalesforceError as error:
@@ -248,15 +249,17 @@ def _success(run: Run, recorded: Recorded) -> None:
                     "salesforce_id": recorded.ids[lead.key],
                 },
             )
+    # None only if the object is gone since the run read it: nothing is left to link.
     local = run.ctx.job.local_object if plan.follow_ups else None
-    for operation in plan.follow_ups:
-        with transaction.atomic():
-            sync_job_enqueue(
-                tenant=run.ctx.tenant,
-                operation=Operation(operation),
-                local_object=local,
-                params={"reason": "link the Notes to the record just created"},
-            )
+    if local is not None:
+        for operation in plan.follow_ups:
+            with transaction.atomic():
+                sync_job_enqueue(
+                    tenant=run.ctx.tenant,
+                    operation=Operation(operation),
+                    local_object=local,
+                    params={"reason": "link the Notes to the record just created"},
+                )
     reason = " ".join([plan.reason, *run.notes])
     run.finish = Finish(State.SUCCEEDED, reason)
 
@@ -275,17 +278,21 @@ def _shared_activities_off(run: Run) -> None:
 
 
 def _out_of_time(claim: Claim, runs: list[Run]) -> bool:
+    """Past the batch's budget, companions that have sent nothing go back to wait (they
+    run next, spending no attempt); the job the worker was handed always goes on, so
+    every batch makes progress however slow Salesforce is."""
     if timezone.now() < claim.budget_ends:
         return False
+    first = claim.jobs[0].pk
     for run in runs:
-        if run.open:
+        if run.open and run.ctx.job.pk != first:
             run.finish = Finish(
                 State.PENDING,
                 "Waiting: the batch it was in ran out of time; it runs next.",
                 waiting_for=Wait.TIME,
                 retry_in=0,
             )
-    return True
+    return not any(r.open for r in runs)
 
 
 def _all_fail(runs: list[Run], error: SalesforceError) -> None:

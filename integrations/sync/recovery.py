@@ -102,7 +102,7 @@ def _deleting_settle(
     by_object: dict[str, list[SyncMapping]] = defaultdict(list)
     for row in rows:
         by_object[row.salesforce_object].append(row)
-    queries = []
+    queries: list[tuple[str, str]] = []
     for sobject, group in by_object.items():
         template = f"SELECT Id FROM {sobject} WHERE Id IN {{values}}"  # noqa: S608
         ids = sorted({r.salesforce_id for r in group})

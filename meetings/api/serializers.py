@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from rest_framework import serializers
@@ -44,11 +45,14 @@ class MeetingInputSerializer(serializers.Serializer):
 class MeetingUpdateSerializer(MeetingInputSerializer):
     """A partial update: every field optional; the external id is in the URL."""
 
-    external_id = None  # type: ignore[assignment]
-
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs["partial"] = True
         super().__init__(*args, **kwargs)
+
+    def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
+        fields = super().get_fields()
+        del fields["external_id"]  # in the URL
+        return fields
 
 
 class MeetingFilterSerializer(serializers.Serializer):
@@ -102,7 +106,7 @@ class HighlightInputSerializer(serializers.Serializer):
     text = serializers.CharField()
     speaker = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     offset_seconds = serializers.DecimalField(
-        max_digits=10, decimal_places=3, min_value=0, required=False, default=0
+        max_digits=10, decimal_places=3, min_value=0, required=False, default=Decimal(0)
     )
 
 
@@ -172,11 +176,16 @@ class ActivityInputSerializer(serializers.Serializer):
 
 
 class ActivityUpdateSerializer(ActivityInputSerializer):
-    external_id = None  # type: ignore[assignment]
+    """A partial update: every field optional; the external id is in the URL."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs["partial"] = True
         super().__init__(*args, **kwargs)
+
+    def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
+        fields = super().get_fields()
+        del fields["external_id"]  # in the URL
+        return fields
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         # Direction rules are checked against the merged result by the service.

@@ -265,9 +265,7 @@ def _decode_string(token: Token, soql: str) -> Literal:
                 f"Invalid string literal '{raw}'. "
                 f"Illegal character sequence '\\{nxt}' in string literal."
             )
-            raise SoqlError(
-                MALFORMED_QUERY, located_message(soql, line, column, message)
-            )
+            raise SoqlError(MALFORMED_QUERY, located_message(soql, line, column, message))
         chars.append((_ESCAPES[key], True))
         i += 2
     value = "".join(ch for ch, _ in chars)
@@ -276,9 +274,7 @@ def _decode_string(token: Token, soql: str) -> Literal:
         wildcards[ch] if ch in wildcards and not escaped else re.escape(ch.lower())
         for ch, escaped in chars
     )
-    return Literal(
-        "string", value, str(token), line, column, re.compile(pattern, re.DOTALL)
-    )
+    return Literal("string", value, str(token), line, column, re.compile(pattern, re.DOTALL))
 
 
 def _literal(token: Token, soql: str) -> Literal:

@@ -147,6 +147,8 @@ def range_for(fam: str, days: tuple[date, date]) -> tuple[date, date]:
     (a ``datetime`` is a ``date``)."""
     if fam == DATETIME:
         first, after = days
-        return (datetime.combine(first, time(), tzinfo=UTC),
-                datetime.combine(after, time(), tzinfo=UTC))
+        return (
+            datetime.combine(first, time(), tzinfo=UTC),
+            datetime.combine(after, time(), tzinfo=UTC),
+        )
     return days

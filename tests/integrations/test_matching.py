@@ -162,7 +162,7 @@ def test_an_apostrophe_is_escaped_and_cannot_change_the_query() -> None:
 
 
 def test_a_15_character_id_is_read_as_its_18_character_form() -> None:
-    from integrations.services import salesforce_id_18
+    from integrations.services.choices import salesforce_id_18
 
     assert salesforce_id_18("001D000000IqhSL") == "001D000000IqhSLIAZ"
     assert salesforce_id_18("001D000000IqhSLIAZ") == "001D000000IqhSLIAZ"

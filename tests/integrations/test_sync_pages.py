@@ -9,9 +9,9 @@ from decimal import Decimal
 import pytest
 from django.test import Client
 
-from integrations import services
 from integrations.enums import Operation
 from integrations.models import SyncJob
+from integrations.services.settings import integration_settings_update
 from meetings.models import Meeting
 from salesforce_emulator.testing import OrgHandle
 from tenants.models import Membership, Tenant
@@ -435,7 +435,7 @@ def test_the_listen_link_survives_the_sign_in(tenant: Tenant) -> None:
 @pytest.fixture
 def manual(partner: Partner, sf: OrgHandle) -> OrgHandle:
     """The connected org with auto-sync off: only what a member sends is sent."""
-    services.integration_settings_update(tenant=partner.tenant, auto_sync=False)
+    integration_settings_update(tenant=partner.tenant, auto_sync=False)
     return sf
 
 

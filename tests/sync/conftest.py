@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
-from integrations import services
 from integrations.models import SalesforceConnection, SyncJob, SyncMapping
+from integrations.services.connection import salesforce_connection_connect
+from integrations.services.settings import integration_settings_update
 from salesforce_emulator.store import WriteContext
 from salesforce_emulator.testing import EmulatorServer, OrgHandle
 from tests.conftest import Partner
@@ -27,13 +28,13 @@ def sf(
     salesforce.add_connected_app(
         settings.SALESFORCE_CLIENT_ID, "connected-app-secret", "http://testserver/cb/"
     )
-    services.salesforce_connection_connect(
+    salesforce_connection_connect(
         tenant=partner.tenant,
         instance_url=salesforce.instance_url,
         access_token=salesforce.access_token,
         refresh_token=salesforce.refresh_token,
     )
-    services.integration_settings_update(
+    integration_settings_update(
         tenant=partner.tenant, auto_sync=True, link_back_base_url="https://portal.acme.test"
     )
     return salesforce

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from integrations import services
+from integrations.services.jobs import sync_job_resolve
+from integrations.services.settings import integration_settings_update
 from salesforce_emulator.testing import OrgHandle
 from tests.conftest import Partner
 from tests.sync.conftest import last_job
@@ -17,7 +18,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture
 def auto_log(partner: Partner, sf: OrgHandle) -> OrgHandle:
-    services.integration_settings_update(tenant=partner.tenant, log_calls_automatically=True)
+    integration_settings_update(tenant=partner.tenant, log_calls_automatically=True)
     return sf
 
 
@@ -142,9 +143,7 @@ def test_a_participant_matching_two_records_waits_for_a_choice_that_is_remembere
     assert job.state == "needs_review" and len(job.candidates) == 2
     assert auto_log.records("Task") == []
 
-    services.sync_job_resolve(
-        job=job, choices={"lead@prospect.example": {"object": "Contact", "id": first}}
-    )
+    sync_job_resolve(job=job, choices={"lead@prospect.example": {"object": "Contact", "id": first}})
     activity(partner, external_id="call-2")
 
     tasks = auto_log.records("Task")

@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
-from integrations import services
 from integrations.models import SyncJob
+from integrations.services.jobs import sync_job_run
+from integrations.services.settings import integration_settings_update
 from salesforce_emulator.testing import OrgHandle
 from tests.conftest import Partner
 from tests.sync.conftest import meeting_push
@@ -22,7 +23,7 @@ EXTERNAL = ["ana@acme.test", "bob@initech.example", "carol@initech.example"]
 @pytest.fixture
 def manual(partner: Partner, sf: OrgHandle) -> OrgHandle:
     """The connected org, with auto-sync off: only what the partner asks for is sent."""
-    services.integration_settings_update(tenant=partner.tenant, auto_sync=False)
+    integration_settings_update(tenant=partner.tenant, auto_sync=False)
     return sf
 
 
@@ -611,7 +612,7 @@ def test_a_locked_record_in_a_large_send_is_retried_not_failed(
     assert "UNABLE_TO_LOCK_ROW" in job["reason"]
     manual.unlock_record(initech)
     SyncJob.objects.filter(pk=job["id"]).update(next_attempt_at=None)
-    services.sync_job_run(job_id=job["id"])
+    sync_job_run(job_id=job["id"])
     assert SyncJob.objects.get(pk=job["id"]).state == "succeeded"
     assert len(manual.records("ContentNote")) == 13
     assert (

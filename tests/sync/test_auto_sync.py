@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from integrations import services
 from integrations.models import SyncJob
+from integrations.services.jobs import sync_job_resolve
+from integrations.services.settings import integration_settings_update
 from salesforce_emulator.testing import OrgHandle
 from tests.conftest import Partner
 from tests.sync.conftest import last_job, meeting_push
@@ -57,7 +58,7 @@ def test_one_auto_synced_meeting_costs_two_api_calls(partner: Partner, sf: OrgHa
 
 
 def test_notes_only_mode_writes_no_event(partner: Partner, sf: OrgHandle) -> None:
-    services.integration_settings_update(tenant=partner.tenant, highlights_destination="notes_only")
+    integration_settings_update(tenant=partner.tenant, highlights_destination="notes_only")
     account = sf.insert("Account", Name="Initech")
     sf.insert("Contact", LastName="Bob", Email="bob@initech.example", AccountId=account)
 
@@ -68,7 +69,7 @@ def test_notes_only_mode_writes_no_event(partner: Partner, sf: OrgHandle) -> Non
 
 
 def test_classic_note_flavour_writes_a_note_with_parent(partner: Partner, sf: OrgHandle) -> None:
-    services.integration_settings_update(tenant=partner.tenant, note_flavour="classic_note")
+    integration_settings_update(tenant=partner.tenant, note_flavour="classic_note")
     account = sf.insert("Account", Name="Initech")
     sf.insert("Contact", LastName="Bob", Email="bob@initech.example", AccountId=account)
 
@@ -91,7 +92,7 @@ def test_highlight_html_is_escaped_in_a_content_note(partner: Partner, sf: OrgHa
 
 
 def test_match_order_prefers_opportunity_when_set_first(partner: Partner, sf: OrgHandle) -> None:
-    services.integration_settings_update(
+    integration_settings_update(
         tenant=partner.tenant, auto_sync_match_order=["Opportunity", "Account", "Lead", "Contact"]
     )
     account = sf.insert("Account", Name="Initech")
@@ -131,7 +132,7 @@ def test_a_lead_event_relates_no_contacts(partner: Partner, sf: OrgHandle) -> No
     """Salesforce cannot relate a Lead and Contacts to one activity."""
     lead = sf.insert("Lead", LastName="Bob", Company="Initech", Email="bob@initech.example")
     peter = sf.insert("Contact", LastName="Peter", Email="peter@initech.example")  # no Account
-    services.integration_settings_update(
+    integration_settings_update(
         tenant=partner.tenant, auto_sync_match_order=["Lead", "Account", "Opportunity", "Contact"]
     )
 
@@ -158,7 +159,7 @@ def test_several_accounts_at_the_first_level_wait_for_a_person(
     assert {c["id"] for c in job.candidates} == {initech, globex}
     assert sf.records("ContentNote") == [] and sf.records("Event") == []
 
-    services.sync_job_resolve(job=job, choice={"object": "Account", "id": globex})
+    sync_job_resolve(job=job, choice={"object": "Account", "id": globex})
 
     job.refresh_from_db()
     assert job.state == "succeeded", job.reason
@@ -189,7 +190,7 @@ def test_internal_attendees_are_never_looked_up(partner: Partner, sf: OrgHandle)
 
 
 def test_auto_sync_off_leaves_salesforce_alone(partner: Partner, sf: OrgHandle) -> None:
-    services.integration_settings_update(tenant=partner.tenant, auto_sync=False)
+    integration_settings_update(tenant=partner.tenant, auto_sync=False)
     account = sf.insert("Account", Name="Initech")
     sf.insert("Contact", LastName="Bob", Email="bob@initech.example", AccountId=account)
     before = sf.api_calls

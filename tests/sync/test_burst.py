@@ -13,10 +13,11 @@ import time
 import pytest
 from django.db import connection, transaction
 
-from integrations import services
 from integrations.enums import Operation
 from integrations.models import SyncJob, SyncMapping
 from integrations.outbox import dispatch
+from integrations.outbox.enqueue import sync_job_enqueue
+from integrations.services.jobs import sync_job_run
 from meetings.models import Highlight, Meeting
 from salesforce_emulator.testing import OrgHandle
 from tests.conftest import Partner
@@ -70,7 +71,7 @@ def worker_loop(broker: Broker, stop: threading.Event, errors: list[BaseExceptio
                 continue
             try:
                 time.sleep(delay)
-                services.sync_job_run(job_id=job_id)
+                sync_job_run(job_id=job_id)
             except BaseException as exc:
                 errors.append(exc)
             finally:
@@ -113,7 +114,7 @@ def test_five_quick_edits_delivered_concurrently_out_of_order_leave_the_fifth_ve
             # Each edit's own delivery, as when it lands while a worker holds the job
             # of the previous one (a pending job would otherwise be reused).
             with transaction.atomic():
-                services.sync_job_enqueue(
+                sync_job_enqueue(
                     tenant=partner.tenant,
                     operation=Operation.HIGHLIGHT_SYNC,
                     local_object=highlight,

@@ -8,8 +8,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from integrations import services
 from integrations.models import SalesforceConnection, SyncJob
+from integrations.outbox.sweeper import sync_jobs_sweep
+from integrations.services.connection import salesforce_connection_connect
+from integrations.services.jobs import sync_job_retry
 from salesforce_emulator.testing import OrgHandle
 from tests.conftest import Partner
 from tests.sync.conftest import connection_of, last_job, meeting_push, records_in_doubt
@@ -33,7 +35,7 @@ def time_passes() -> None:
     SyncJob.objects.filter(state="pending").update(
         next_attempt_at=timezone.now() - timedelta(seconds=1)
     )
-    services.sync_jobs_sweep()
+    sync_jobs_sweep()
 
 
 def exactly_one_sync_in(sf: OrgHandle, account: str) -> None:
@@ -172,7 +174,7 @@ def test_a_refused_refresh_needs_reauth_jobs_wait_and_reconnecting_drains_them(
     time_passes()
     assert sf.records("ContentNote") == []
 
-    services.salesforce_connection_connect(
+    salesforce_connection_connect(
         tenant=partner.tenant, instance_url=sf.instance_url, access_token=sf.new_access_token()
     )
 
@@ -197,7 +199,7 @@ def test_a_validation_rule_fails_the_job_with_salesforces_message(
     assert sf.records("ContentNote") == [] and sf.records("Event") == []
 
     sf.org.validation_rules.clear()
-    services.sync_job_retry(job=job)
+    sync_job_retry(job=job)
 
     job.refresh_from_db()
     assert job.state == "succeeded"

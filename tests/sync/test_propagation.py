@@ -88,9 +88,9 @@ def test_a_late_retry_of_an_old_version_does_not_overwrite_a_newer_one(
     # The first edit's job is delivered again (a broker redelivery): it reads today's
     # state, finds Salesforce already holds it, and writes nothing.
     SyncJob.objects.filter(pk=old.pk).update(state="pending")
-    from integrations import services
+    from integrations.services.jobs import sync_job_run
 
-    services.sync_job_run(job_id=old.pk)
+    sync_job_run(job_id=old.pk)
 
     assert "v3" in note_text(synced)
     assert synced.api_calls == calls

@@ -9,8 +9,11 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from integrations import services
 from integrations.models import SyncJob
+from integrations.outbox.sweeper import sync_jobs_sweep
+from integrations.services.actions import highlights_send
+from integrations.services.connection import salesforce_connection_connect, salesforce_disconnect
+from integrations.services.jobs import sync_job_retry
 from salesforce_emulator.testing import OrgHandle
 from tests.conftest import Partner
 from tests.sync.conftest import last_job, meeting_push, records_in_doubt
@@ -58,7 +61,7 @@ def test_another_sync_of_the_meeting_settles_the_interrupted_records_first(
 
     # A member sends a highlight by hand meanwhile: it first adopts the Note and Event
     # the interrupted run made, so it writes no Event of its own.
-    sent = services.highlights_send(
+    sent = highlights_send(
         meeting=job.local_object,
         highlight_ids=["h1"],
         target={"object": "Account", "id": initech, "name": "Initech"},
@@ -81,12 +84,12 @@ def test_a_note_whose_link_failed_in_a_batch_is_linked_on_retry(
     """Two meetings synced in one batch (collections, one bad record fails only its
     job): the second's Event is refused after its Note was made; its retry links the
     Note and makes the Event, and nothing is doubled."""
-    services.salesforce_disconnect(tenant=partner.tenant)
+    salesforce_disconnect(tenant=partner.tenant)
     meeting_push(partner, "m-1", attendees=ATTENDEES)
     meeting_push(partner, "m-2", attendees=ATTENDEES, title="Second meeting")
     sf.validation_rule("Event", "Events need a location", when={"Subject": "Second meeting"})
 
-    services.salesforce_connection_connect(
+    salesforce_connection_connect(
         tenant=partner.tenant, instance_url=sf.instance_url, access_token=sf.new_access_token()
     )
     second = SyncJob.objects.get(
@@ -96,7 +99,7 @@ def test_a_note_whose_link_failed_in_a_batch_is_linked_on_retry(
     assert "batch of 2" in second.attempts.get().message
 
     sf.org.validation_rules.clear()
-    services.sync_job_retry(job=second)
+    sync_job_retry(job=second)
 
     second.refresh_from_db()
     assert second.state == "succeeded", second.reason
@@ -124,7 +127,7 @@ def test_an_unexpected_error_fails_its_job_with_the_cause_and_a_retry_finishes_i
     assert job.attempts.get().salesforce_error_code == "INTERNAL_ERROR"
 
     monkeypatch.setattr(payloads, "note_html", real)
-    services.sync_job_retry(job=job)
+    sync_job_retry(job=job)
     job.refresh_from_db()
     assert job.state == "succeeded"
     exactly_one_sync_in(sf, initech)
@@ -140,7 +143,7 @@ def test_a_job_whose_worker_keeps_dying_ends_failed(
         state="running", attempt_count=3, lease_expires_at=timezone.now() - timedelta(seconds=1)
     )
 
-    services.sync_jobs_sweep()
+    sync_jobs_sweep()
 
     job.refresh_from_db()
     assert job.state == "failed" and "Gave up after 3 attempts" in job.reason

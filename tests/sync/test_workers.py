@@ -63,7 +63,7 @@ class Worker:
     """`manage.py sync_worker` (a qcluster and the short-period sweeper) in its own
     process group, logging to a file."""
 
-    def __init__(self, log_path: Path) -> None:
+    def __init__(self, log_path: Path, extra_env: dict[str, str] | None = None) -> None:
         self.log_path = log_path
         env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
         env.update(
@@ -87,6 +87,7 @@ class Worker:
         )
         if settings.REDIS_URL:
             env["REDIS_URL"] = settings.REDIS_URL
+        env.update(extra_env or {})
         self._log = open(log_path, "wb")  # noqa: SIM115 (closed in stop())
         self.process = subprocess.Popen(
             [sys.executable, "manage.py", "sync_worker"],
@@ -124,7 +125,7 @@ class Worker:
 
 
 @pytest.fixture
-def start_worker(sf: OrgHandle, tmp_path: Path) -> Iterator[Callable[[], Worker]]:
+def start_worker(sf: OrgHandle, tmp_path: Path) -> Iterator[Callable[..., Worker]]:
     """Tasks go to the broker instead of running in the test process; the returned
     function starts a worker cluster, always stopped at the end of the test."""
     from django_q.brokers import get_broker
@@ -135,8 +136,8 @@ def start_worker(sf: OrgHandle, tmp_path: Path) -> Iterator[Callable[[], Worker]
     get_broker().purge_queue()  # nothing left over from an earlier run
     started: list[Worker] = []
 
-    def start() -> Worker:
-        worker = Worker(tmp_path / f"qcluster-{len(started)}.log")
+    def start(**extra_env: str) -> Worker:
+        worker = Worker(tmp_path / f"qcluster-{len(started)}.log", extra_env)
         started.append(worker)
         return worker
 

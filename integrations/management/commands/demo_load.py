@@ -17,10 +17,12 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 from django.utils import timezone
 
-from integrations import services as sync_services
 from integrations.enums import Operation
 from integrations.models import SyncJob
 from integrations.salesforce.client import SalesforceClient, format_soql
+from integrations.services.actions import activity_log
+from integrations.services.connection import salesforce_connection_connect
+from integrations.services.settings import integration_settings_get_or_create
 from meetings import services as meeting_services
 from meetings.services import PersonInput
 from scheduler import services as scheduler_services
@@ -92,9 +94,10 @@ DEMO_SALESFORCE: list[tuple[str, str, dict[str, Any]]] = [
 def demo_secrets() -> dict[str, str]:
     """The demo's password and API key live in a local file readable by its owner only
     (never in the repository; the database keeps only the key's hash)."""
-    if SECRETS_FILE.exists():
-        return json.loads(SECRETS_FILE.read_text())
-    return {}
+    if not SECRETS_FILE.exists():
+        return {}
+    stored = json.loads(SECRETS_FILE.read_text())
+    return {str(k): str(v) for k, v in stored.items()} if isinstance(stored, dict) else {}
 
 
 def demo_secrets_save(values: dict[str, str]) -> None:
@@ -117,7 +120,7 @@ class Command(BaseCommand):
         password = stored.get("password") or secrets.token_urlsafe(12)
         with transaction.atomic():
             tenant, api_key = self._tenant_and_logins(password, stored.get("api_key", ""))
-            settings_row = sync_services.integration_settings_get_or_create(tenant=tenant)
+            settings_row = integration_settings_get_or_create(tenant=tenant)
             if not settings_row.link_back_base_url:
                 settings_row.auto_sync = True
                 settings_row.link_back_base_url = options["portal_url"]
@@ -135,7 +138,7 @@ class Command(BaseCommand):
                 )
             )
             member = get_user_model().objects.get(username="ana")
-            connection = sync_services.salesforce_connection_connect(
+            connection = salesforce_connection_connect(
                 tenant=tenant,
                 instance_url=options["salesforce_url"],
                 access_token=options["salesforce_token"],
@@ -199,12 +202,12 @@ class Command(BaseCommand):
         self.stdout.write("Demo customers are in the Salesforce org.")
 
     @staticmethod
-    def _record_id(client: Any, ref: tuple[str, str, str]) -> str:
+    def _record_id(client: SalesforceClient, ref: tuple[str, str, str]) -> str:
         sobject, key, value = ref
         rows = client.query_all(
             format_soql(f"SELECT Id FROM {sobject} WHERE {key} = {{}}", value)  # noqa: S608
         )
-        return rows[0]["Id"]
+        return str(rows[0]["Id"])
 
     def _processed(self, tenant: Tenant) -> None:
         """The demo meetings are processed (auto-sync then sends them) and the demo call is
@@ -220,7 +223,7 @@ class Command(BaseCommand):
                 params__requested=True,
             ).exists()
         ):
-            sync_services.activity_log(activity=call)
+            activity_log(activity=call)
 
     def _conversations(self, tenant: Tenant) -> None:
         # Fixed times so that loading again changes nothing.

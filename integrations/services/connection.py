@@ -1,0 +1,94 @@
+"""A tenant's Salesforce connection: connect (tokens in hand or through OAuth) and
+disconnect."""
+
+from __future__ import annotations
+
+import logging
+
+import requests
+from django.contrib.auth.models import User
+from django.utils import timezone
+
+from integrations.models import SalesforceConnection
+from integrations.outbox.sweeper import tenant_jobs_reconnected
+from integrations.salesforce.client import salesforce_userinfo
+from integrations.salesforce.oauth import oauth_code_exchange, oauth_token_revoke
+from tenants.models import Tenant
+
+logger = logging.getLogger(__name__)
+
+
+def salesforce_connection_get_or_create(*, tenant: Tenant) -> SalesforceConnection:
+    connection, _ = SalesforceConnection.objects.get_or_create(tenant=tenant)
+    return connection
+
+
+def salesforce_connection_connect(
+    *,
+    tenant: Tenant,
+    instance_url: str,
+    access_token: str,
+    refresh_token: str = "",
+    installed_by: User | None = None,
+) -> SalesforceConnection:
+    """Store a tenant's tokens after asking Salesforce whose they are: the org id and
+    the installing user's Salesforce User Id come from the userinfo endpoint."""
+    identity = salesforce_userinfo(instance_url=instance_url, access_token=access_token)
+    connection = salesforce_connection_get_or_create(tenant=tenant)
+    connection.instance_url = instance_url.rstrip("/")
+    connection.access_token = access_token
+    if refresh_token:
+        connection.refresh_token = refresh_token
+    connection.org_id = identity["organization_id"]
+    connection.installer_salesforce_user_id = identity["user_id"]
+    connection.installed_by = installed_by
+    connection.status = SalesforceConnection.Status.CONNECTED
+    connection.status_reason = ""
+    connection.connected_at = timezone.now()
+    connection.paused_until = None
+    connection.save()
+    logger.info("tenant %s connected to Salesforce org %s", tenant.slug, connection.org_id)
+    resumed = tenant_jobs_reconnected(tenant=tenant)
+    if resumed:
+        logger.info("tenant %s: %s waiting sync jobs resume", tenant.slug, resumed)
+    return connection
+
+
+def salesforce_oauth_complete(
+    *,
+    tenant: Tenant,
+    code: str,
+    code_verifier: str,
+    redirect_uri: str,
+    installed_by: User,
+) -> SalesforceConnection:
+    """Finish the OAuth web-server flow: trade the code for tokens, then store them."""
+    tokens = oauth_code_exchange(code=code, code_verifier=code_verifier, redirect_uri=redirect_uri)
+    return salesforce_connection_connect(
+        tenant=tenant,
+        instance_url=tokens.instance_url,
+        access_token=tokens.access_token,
+        refresh_token=tokens.refresh_token,
+        installed_by=installed_by,
+    )
+
+
+def salesforce_disconnect(*, tenant: Tenant) -> SalesforceConnection:
+    """Revoke the tokens at Salesforce (best effort) and forget them here."""
+    connection = salesforce_connection_get_or_create(tenant=tenant)
+    token = connection.refresh_token or connection.access_token
+    if token and connection.instance_url:
+        try:
+            oauth_token_revoke(instance_url=connection.instance_url, token=token)
+        except requests.RequestException as exc:
+            # The tokens are dropped here anyway; Salesforce expires them on its own.
+            logger.warning(
+                "tenant %s: token revocation failed: %s", tenant.slug, type(exc).__name__
+            )
+    connection.access_token = ""
+    connection.refresh_token = ""
+    connection.status = SalesforceConnection.Status.DISCONNECTED
+    connection.status_reason = "Disconnected by a tenant admin."
+    connection.save()
+    logger.info("tenant %s disconnected from Salesforce", tenant.slug)
+    return connection
