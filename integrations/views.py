@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from core.errors import DomainError, NotFound
 from integrations import selectors
+from integrations.enums import Purpose
 from integrations.forms import (
     CREATE,
     HighlightsSendForm,
@@ -131,13 +132,6 @@ def integration_settings(request: TenantRequest) -> HttpResponse:
 
 # --- a meeting's highlights, sent by hand (SPEC 3.1) ------------------------------------------
 
-SITUATIONS = {
-    "match": "The Contacts belong to one record",
-    "no_organisation": "The Contacts belong to no Account or Opportunity",
-    "several": "The Contacts belong to several records",
-    "no_match": "Nobody matches",
-}
-
 
 def _meeting_or_404(tenant: Tenant, external_id: str) -> Meeting:
     try:
@@ -203,17 +197,21 @@ def meeting_detail(request: TenantRequest, external_id: str) -> HttpResponse:
                 "highlight": h,
                 "checked": h.external_id in selected,
                 "records": [
-                    r for r in notes_by_highlight.get(h.pk, []) if r.purpose == "highlight_note"
+                    r
+                    for r in notes_by_highlight.get(h.pk, [])
+                    if r.purpose == Purpose.HIGHLIGHT_NOTE
                 ],
             }
             for h in highlights
         ],
-        "meeting_note": next((r for r in meeting_records if r.purpose == "meeting_note"), None),
+        "meeting_note": next(
+            (r for r in meeting_records if r.purpose == Purpose.MEETING_NOTE), None
+        ),
         "meeting_records": meeting_records,
         "jobs": state.jobs,
         "instance_url": _instance_url(tenant),
         "preview": preview,
-        "situation": SITUATIONS.get(preview["situation"], "") if preview else "",
+        "situation": preview["situation_label"] if preview else "",
         "send_options": _send_options(preview) if preview else [],
         "create_checked": preview is not None and not preview["offer"],
         "selected": selected,

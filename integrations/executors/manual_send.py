@@ -17,7 +17,7 @@ from integrations.executors.notes import (
     note_plan,
     target_of,
 )
-from integrations.models import OutsidePerson
+from integrations.models import OutsidePerson, SyncMapping
 from integrations.salesforce.matching import Directory, Person, manual_match
 from integrations.salesforce.writer import Ref
 from integrations.sync.plan import Finish, Parent, Plan, Slot
@@ -108,36 +108,31 @@ def organisation_plan(
     Contacts to it, create Contacts for the unmatched external attendees (one per
     tenant and address, however many syncs ask), and give them Opportunity roles."""
     existing = ctx.mappings(Meeting, [meeting.pk])
-    account_row = existing.get((meeting.pk, Purpose.CREATED_ACCOUNT))
-    account: str | Ref
-    if account_row is not None and account_row.live:
-        account = account_row.salesforce_id
-    else:
-        account = plan.create(
-            "account",
-            Slot.of(meeting, Purpose.CREATED_ACCOUNT),
-            SObject.ACCOUNT,
-            {"Name": create["account_name"]},
-        )
+    account = _created(
+        plan,
+        existing.get((meeting.pk, Purpose.CREATED_ACCOUNT)),
+        "account",
+        Slot.of(meeting, Purpose.CREATED_ACCOUNT),
+        SObject.ACCOUNT,
+        {"Name": create["account_name"]},
+    )
     target = Parent(SObject.ACCOUNT, account, create["account_name"])
     opportunity: str | Ref = ""
     if create.get("opportunity_name"):
-        opp_row = existing.get((meeting.pk, Purpose.CREATED_OPPORTUNITY))
-        if opp_row is not None and opp_row.live:
-            opportunity = opp_row.salesforce_id
-        else:
-            close = create.get("close_date") or (dt.date.today() + dt.timedelta(days=30))
-            opportunity = plan.create(
-                "opportunity",
-                Slot.of(meeting, Purpose.CREATED_OPPORTUNITY),
-                SObject.OPPORTUNITY,
-                {
-                    "Name": create["opportunity_name"],
-                    "AccountId": account,
-                    "StageName": create.get("stage") or "Prospecting",
-                    "CloseDate": str(close),
-                },
-            )
+        close = create.get("close_date") or (dt.date.today() + dt.timedelta(days=30))
+        opportunity = _created(
+            plan,
+            existing.get((meeting.pk, Purpose.CREATED_OPPORTUNITY)),
+            "opportunity",
+            Slot.of(meeting, Purpose.CREATED_OPPORTUNITY),
+            SObject.OPPORTUNITY,
+            {
+                "Name": create["opportunity_name"],
+                "AccountId": account,
+                "StageName": create.get("stage") or "Prospecting",
+                "CloseDate": str(close),
+            },
+        )
         target = Parent(SObject.OPPORTUNITY, opportunity, create["opportunity_name"])
     attendees = {a.email: a for a in Attendee.objects.filter(meeting=meeting)}
     people: list[tuple[Attendee | None, str | Ref]] = []
@@ -151,19 +146,43 @@ def organisation_plan(
             attendee = attendees.get(email)
             people.append((attendee, _contact_for(ctx, plan, email, attendee, account)))
     if opportunity:
-        roles = ctx.mappings(Attendee, [a.pk for a, _ in people if a is not None])
-        for index, (attendee, contact_id) in enumerate(people):
-            row = roles.get((attendee.pk, Purpose.CONTACT_ROLE)) if attendee else None
-            if row is not None and row.live:
-                continue
-            plan.create(
-                f"role{index}",
-                Slot.of(attendee, Purpose.CONTACT_ROLE) if attendee else None,
-                SObject.OPPORTUNITY_CONTACT_ROLE,
-                {"OpportunityId": opportunity, "ContactId": contact_id, "IsPrimary": index == 0},
-                parent=Parent(SObject.OPPORTUNITY, opportunity),
-            )
+        _roles_plan(ctx, plan, opportunity, people)
     return target
+
+
+def _created(
+    plan: Plan,
+    row: SyncMapping | None,
+    name: str,
+    slot: Slot,
+    sobject: SObject,
+    fields: dict[str, Any],
+) -> str | Ref:
+    """The record this meeting's create made already, or its create now."""
+    if row is not None and row.live:
+        return row.salesforce_id
+    return plan.create(name, slot, sobject, fields)
+
+
+def _roles_plan(
+    ctx: JobContext,
+    plan: Plan,
+    opportunity: str | Ref,
+    people: list[tuple[Attendee | None, str | Ref]],
+) -> None:
+    """Each person gets a role on the new Opportunity (the first is primary)."""
+    roles = ctx.mappings(Attendee, [a.pk for a, _ in people if a is not None])
+    for index, (attendee, contact_id) in enumerate(people):
+        row = roles.get((attendee.pk, Purpose.CONTACT_ROLE)) if attendee else None
+        if row is not None and row.live:
+            continue
+        plan.create(
+            f"role{index}",
+            Slot.of(attendee, Purpose.CONTACT_ROLE) if attendee else None,
+            SObject.OPPORTUNITY_CONTACT_ROLE,
+            {"OpportunityId": opportunity, "ContactId": contact_id, "IsPrimary": index == 0},
+            parent=Parent(SObject.OPPORTUNITY, opportunity),
+        )
 
 
 def _contact_for(

@@ -21,6 +21,7 @@ logger = logging.getLogger(__name__)
 
 State = SyncJob.State
 Outcome = SyncAttempt.Outcome
+Wait = SyncJob.Wait
 
 
 def backoff_seconds(attempt: int) -> float:
@@ -46,52 +47,72 @@ _OUTCOME_OF_STATE = {
 }
 
 
-def job_finish(job: SyncJob, token: uuid.UUID, finish: Finish, facts: AttemptFacts) -> bool:
-    """Record the attempt and move the job on. Steps:
-    1. a wait (no fault of the job's) goes back to pending without spending an attempt;
+@dataclass(frozen=True)
+class NextStep:
+    """Where a finish leaves the job."""
+
+    state: SyncJob.State
+    outcome: SyncAttempt.Outcome
+    reason: str
+    attempts: int
+    waiting: SyncJob.Wait
+    next_attempt: datetime | None
+
+
+def next_step(job: SyncJob, finish: Finish) -> NextStep:
+    """Steps:
+    1. a wait that is no fault of the job's (the API limit, a connection, its turn) goes
+       back to pending without spending an attempt; waiting on another sync's record
+       spends one, so it cannot hold the job forever;
     2. a retryable error backs off, or fails the job once SYNC_MAX_ATTEMPTS are spent;
-    3. anything else is final (succeeded, skipped, needs review, failed).
-    False when the claim was lost: nothing is recorded then."""
-    error = finish.error
+    3. anything else is final (succeeded, skipped, needs review, failed)."""
     state, reason, attempts = finish.state, finish.reason, job.attempt_count
     outcome = _OUTCOME_OF_STATE.get(state, Outcome.RETRY)
-    next_attempt: datetime | None = None
     waiting = finish.waiting_for
-    if waiting == SyncJob.Wait.RECORD and attempts >= settings.SYNC_MAX_ATTEMPTS:
-        # Waiting on another sync's record is bounded too: it cannot hold this one forever.
-        state, waiting, outcome = State.FAILED, SyncJob.Wait.NOTHING, Outcome.FAILED
-        reason = f"Gave up after {attempts} attempts: {reason}"
-    elif waiting:
-        if waiting != SyncJob.Wait.RECORD:
+    retry_in = finish.retry_in
+    if waiting and not (waiting == Wait.RECORD and attempts >= settings.SYNC_MAX_ATTEMPTS):
+        if waiting != Wait.RECORD:
             attempts -= 1
-        if waiting == SyncJob.Wait.CONNECTION:
+        if waiting == Wait.CONNECTION:
             outcome = Outcome.REAUTH
-        if finish.retry_in is not None:
-            next_attempt = timezone.now() + timedelta(seconds=finish.retry_in)
-            reason = f"{reason} Next attempt at {next_attempt:%H:%M:%S} UTC."
     elif state == State.PENDING:
-        waiting = SyncJob.Wait.BACKOFF
         if attempts >= settings.SYNC_MAX_ATTEMPTS:
-            state, waiting = State.FAILED, SyncJob.Wait.NOTHING
-            reason = f"Gave up after {attempts} attempts. Last error: {error}"
-            outcome = Outcome.FAILED
-        else:
-            next_attempt = timezone.now() + timedelta(seconds=backoff_seconds(attempts))
-            reason = f"{reason} Next attempt at {next_attempt:%H:%M:%S} UTC."
+            last = f"Last error: {finish.error}" if finish.error else reason
+            return NextStep(
+                State.FAILED,
+                Outcome.FAILED,
+                f"Gave up after {attempts} attempts. {last}",
+                attempts,
+                Wait.NOTHING,
+                None,
+            )
+        waiting, retry_in = Wait.BACKOFF, backoff_seconds(attempts)
+    next_attempt = None
+    if state == State.PENDING and retry_in is not None:
+        next_attempt = timezone.now() + timedelta(seconds=retry_in)
+        reason = f"{reason} Next attempt at {next_attempt:%H:%M:%S} UTC."
+    return NextStep(state, outcome, reason, max(attempts, 0), waiting, next_attempt)
+
+
+def job_finish(job: SyncJob, token: uuid.UUID, finish: Finish, facts: AttemptFacts) -> bool:
+    """Record the attempt and move the job on (see `next_step`). False when the claim
+    was lost: nothing is recorded then."""
+    step = next_step(job, finish)
+    error = finish.error
     note = f" (in a batch of {facts.batch} jobs)" if facts.batch > 1 else ""
     now = timezone.now()
     with transaction.atomic():
         moved = SyncJob.objects.filter(pk=job.pk, state=State.RUNNING, claim_token=token).update(
-            state=state,
-            reason=reason,
+            state=step.state,
+            reason=step.reason,
             candidates=finish.candidates,
-            attempt_count=max(attempts, 0),
-            next_attempt_at=next_attempt,
-            waiting_for=waiting,
+            attempt_count=step.attempts,
+            next_attempt_at=step.next_attempt,
+            waiting_for=step.waiting,
             lease_expires_at=None,
             claim_token=None,
             dispatched_at=None,
-            finished_at=now if state not in SyncJob.OPEN_STATES else None,
+            finished_at=now if step.state not in SyncJob.OPEN_STATES else None,
             updated_at=now,
         )
         if not moved:
@@ -101,15 +122,18 @@ def job_finish(job: SyncJob, token: uuid.UUID, finish: Finish, facts: AttemptFac
             job=job,
             started_at=facts.started_at,
             finished_at=now,
-            outcome=outcome,
+            outcome=step.outcome,
             salesforce_error_code=error.code if error else "",
-            message=(str(error) if error else reason) + note,
+            message=(str(error) if error else step.reason) + note,
             api_calls=facts.api_calls,
             duration_ms=facts.duration_ms,
             salesforce_user_id=facts.salesforce_user_id,
         )
-    log = logger.warning if state == State.FAILED else logger.info
-    log("sync job %s (%s) -> %s: %s", job.pk, job.operation, state, reason)
+    # A job that keeps waiting for the same thing is logged when it starts waiting.
+    if step.waiting == job.waiting_for and step.waiting not in (Wait.NOTHING, Wait.BACKOFF):
+        return True
+    log = logger.warning if step.state == State.FAILED else logger.info
+    log("sync job %s (%s) -> %s: %s", job.pk, job.operation, step.state, step.reason)
     return True
 
 

@@ -73,6 +73,11 @@ def directory_fetch(
         if emails:
             queries.extend((kind, soql) for soql in in_list_queries(template, emails))
     rows = queries_run(client, queries) if queries else {}
+    return directory_from_rows(rows)
+
+
+def directory_from_rows(rows: dict[str, list[dict[str, Any]]]) -> Directory:
+    """The records the queries returned, keyed the way the matching rules read them."""
     directory = Directory()
     for row in rows.get("contacts", []):
         email = (row.get("Email") or "").lower()

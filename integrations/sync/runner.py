@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from datetime import timedelta
 
 from django.conf import settings
@@ -60,38 +61,10 @@ def _claim_run(claim: Claim) -> None:
     tenant = claim.jobs[0].tenant
     connection = SalesforceConnection.objects.filter(tenant=tenant).first()
     settings_row, _ = IntegrationSettings.objects.get_or_create(tenant=tenant)
-    now = timezone.now()
-    if connection is None or connection.status != SalesforceConnection.Status.CONNECTED:
-        status = connection.get_status_display().lower() if connection else "not connected"
-        for job in claim.jobs:
-            job_release(
-                job,
-                claim.token,
-                f"Waiting: Salesforce is {status} for this tenant.",
-                waiting_for=Wait.CONNECTION,
-                until=None,
-            )
-        return
-    if connection.paused_until and connection.paused_until > now:
-        for job in claim.jobs:
-            job_release(
-                job,
-                claim.token,
-                "Waiting: Salesforce's daily API limit was reached; syncing resumes at "
-                f"{connection.paused_until:%Y-%m-%d %H:%M} UTC.",
-                waiting_for=Wait.API_LIMIT,
-                until=connection.paused_until,
-            )
+    if not _can_sync(claim, connection) or connection is None:
         return
     started = time.perf_counter()
-    last_extend = [time.monotonic()]
-
-    def extend() -> None:
-        if time.monotonic() - last_extend[0] >= LEASE_EXTEND_EVERY_SECONDS:
-            last_extend[0] = time.monotonic()
-            lease_extend(claim)
-
-    client = connection_client(connection, on_call=extend)
+    client = connection_client(connection, on_call=_lease_keeper(claim))
     runs = [Run(JobContext(job, tenant, settings_row, connection)) for job in claim.jobs]
     batch_run(client, claim, runs)
     if any(r.finish and r.finish.waiting_for == Wait.API_LIMIT for r in runs):
@@ -119,3 +92,37 @@ def _claim_run(claim: Claim) -> None:
         )
         finish = run.finish or Finish(SyncJob.State.FAILED, "The sync ended without an outcome.")
         job_finish(run.ctx.job, claim.token, finish, facts)
+
+
+def _can_sync(claim: Claim, connection: SalesforceConnection | None) -> bool:
+    """A tenant without a working connection, or paused by the API limit, sends
+    nothing: its jobs go back to wait for what ends that, spending no attempt."""
+    if connection is None or connection.status != SalesforceConnection.Status.CONNECTED:
+        status = connection.get_status_display().lower() if connection else "not connected"
+        reason = f"Waiting: Salesforce is {status} for this tenant."
+        for job in claim.jobs:
+            job_release(job, claim.token, reason, waiting_for=Wait.CONNECTION, until=None)
+        return False
+    paused = connection.paused_until
+    if paused and paused > timezone.now():
+        reason = (
+            "Waiting: Salesforce's daily API limit was reached; syncing resumes at "
+            f"{paused:%Y-%m-%d %H:%M} UTC."
+        )
+        for job in claim.jobs:
+            job_release(job, claim.token, reason, waiting_for=Wait.API_LIMIT, until=paused)
+        return False
+    return True
+
+
+def _lease_keeper(claim: Claim) -> Callable[[], None]:
+    """Pushes the claim's lease forward after Salesforce answers, at most every few
+    seconds, so a batch that is making progress never loses its jobs to the sweeper."""
+    last = [time.monotonic()]
+
+    def extend() -> None:
+        if time.monotonic() - last[0] >= LEASE_EXTEND_EVERY_SECONDS:
+            last[0] = time.monotonic()
+            lease_extend(claim)
+
+    return extend

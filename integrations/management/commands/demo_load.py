@@ -107,6 +107,37 @@ def demo_secrets_save(values: dict[str, str]) -> None:
         json.dump(values, fh, indent=2)
 
 
+# The demo's recorded meetings: (external id, title, attendees, highlights).
+DEMO_ANA = PersonInput(email=f"ana@{DOMAIN}", name="Ana Lopez")
+DEMO_MEETINGS = [
+    (
+        "demo-initech-discovery",
+        "Discovery call with Initech",
+        [DEMO_ANA, PersonInput(email="bill.lumbergh@initech.example", name="Bill Lumbergh")],
+        [
+            ("h1", "We need the TPS reports synced by Q1.", "Bill Lumbergh", "42"),
+            ("h2", "Budget approved for 40 seats.", "Bill Lumbergh", "615.5"),
+        ],
+    ),
+    (
+        "demo-globex-pricing",
+        "Pricing review with Globex",
+        [
+            DEMO_ANA,
+            PersonInput(email="hank.scorpio@globex.example", name="Hank Scorpio"),
+            PersonInput(email="o'brien@globex.example", name="Pat O'Brien"),
+        ],
+        [("h1", "Hank wants a three-year term & a <discount>.", "Hank Scorpio", "120")],
+    ),
+    (
+        "demo-umbrella-intro",
+        "Intro with Umbrella",
+        [DEMO_ANA, PersonInput(email="alice@umbrella.example", name="Alice Abernathy")],
+        [("h1", "Send the security questionnaire.", "Alice Abernathy", "30")],
+    ),
+]
+
+
 class Command(BaseCommand):
     help = "Load (or refresh) the demo tenant. Safe to run again."
 
@@ -228,34 +259,8 @@ class Command(BaseCommand):
     def _conversations(self, tenant: Tenant) -> None:
         # Fixed times so that loading again changes nothing.
         base = dt.datetime(2026, 11, 16, 15, 0, tzinfo=dt.UTC)
-        ana = PersonInput(email=f"ana@{DOMAIN}", name="Ana Lopez")
-        meetings = [
-            (
-                "demo-initech-discovery",
-                "Discovery call with Initech",
-                [ana, PersonInput(email="bill.lumbergh@initech.example", name="Bill Lumbergh")],
-                [
-                    ("h1", "We need the TPS reports synced by Q1.", "Bill Lumbergh", "42"),
-                    ("h2", "Budget approved for 40 seats.", "Bill Lumbergh", "615.5"),
-                ],
-            ),
-            (
-                "demo-globex-pricing",
-                "Pricing review with Globex",
-                [
-                    ana,
-                    PersonInput(email="hank.scorpio@globex.example", name="Hank Scorpio"),
-                    PersonInput(email="o'brien@globex.example", name="Pat O'Brien"),
-                ],
-                [("h1", "Hank wants a three-year term & a <discount>.", "Hank Scorpio", "120")],
-            ),
-            (
-                "demo-umbrella-intro",
-                "Intro with Umbrella",
-                [ana, PersonInput(email="alice@umbrella.example", name="Alice Abernathy")],
-                [("h1", "Send the security questionnaire.", "Alice Abernathy", "30")],
-            ),
-        ]
+        ana = DEMO_ANA
+        meetings = DEMO_MEETINGS
         for n, (external_id, title, attendees, highlights) in enumerate(meetings):
             start = base + dt.timedelta(days=n)
             meeting, _ = meeting_services.meeting_upsert(
