@@ -90,10 +90,10 @@ class SyncMapping(models.Model):
     (local object, purpose) -> record. Unique, so one local thing never makes two
     records. Its state says where the record stands (see README, "Delivery"):
 
-        planned -> sent (in doubt) -> confirmed
-                                   -> planned again (not found)
-        confirmed -> deleting (in doubt) -> deleted
-        deleted -> planned again (wanted anew)
+        planned / deleted / no row -> sent (in doubt) -> confirmed
+                                      sent -> planned (refused, or not found)
+        confirmed -> planned (deleted in Salesforce by someone: made again)
+        confirmed -> deleting (in doubt) -> deleted, or back to confirmed
     """
 
     class State(models.TextChoices):

@@ -172,7 +172,12 @@ def _roles_plan(
 ) -> None:
     """Each person gets a role on the new Opportunity (the first is primary)."""
     roles = ctx.mappings(Attendee, [a.pk for a, _ in people if a is not None])
+    seen: set[int] = set()
     for index, (attendee, contact_id) in enumerate(people):
+        if attendee is not None and attendee.pk in seen:
+            continue  # an address matching two Contacts gets one role (one row)
+        if attendee is not None:
+            seen.add(attendee.pk)
         row = roles.get((attendee.pk, Purpose.CONTACT_ROLE)) if attendee else None
         if row is not None and row.live:
             continue

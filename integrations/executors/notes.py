@@ -201,18 +201,30 @@ def event_plan(
     )
     if ctx.connection.shared_activities is False:
         return
-    attendees = {a.email: a for a in Attendee.objects.filter(meeting=meeting)}
-    by_id = {p.id: p for p in contacts}
-    for index, contact_id in enumerate(others):
-        attendee = attendees.get(by_id[contact_id].email) if contact_id in by_id else None
-        slot = Slot.of(attendee, Purpose.EVENT_RELATION) if attendee is not None else None
+    for attendee, contact_id in _relations(meeting, contacts, others):
         plan.create(
-            f"event_rel{index}",
-            slot,
+            f"event_rel{attendee.pk}",
+            Slot.of(attendee, Purpose.EVENT_RELATION),
             SObject.EVENT_RELATION,
             {"EventId": event, "RelationId": contact_id, "IsParent": True, "IsInvitee": False},
             parent=Parent(SObject.EVENT, event),
         )
+
+
+def _relations(
+    meeting: Meeting, contacts: Sequence[Person], others: Sequence[str]
+) -> list[tuple[Attendee, str]]:
+    """The Event's further people as (attendee, Contact Id): one per attendee, so an
+    address that matches two Contacts relates the first (one row per attendee)."""
+    attendees = {a.email: a for a in Attendee.objects.filter(meeting=meeting)}
+    by_id = {p.id: p for p in contacts}
+    related: dict[int, tuple[Attendee, str]] = {}
+    for contact_id in others:
+        person = by_id.get(contact_id)
+        attendee = attendees.get(person.email) if person is not None else None
+        if attendee is not None and attendee.pk not in related:
+            related[attendee.pk] = (attendee, contact_id)
+    return list(related.values())
 
 
 def _relations_restore(
@@ -230,16 +242,14 @@ def _relations_restore(
     if where is None or not contacts or ctx.connection.shared_activities is False:
         return
     _, others = event_people(where.candidate(), contacts, leads)
-    attendees = {a.email: a for a in Attendee.objects.filter(meeting=meeting)}
-    rows = ctx.mappings(Attendee, [a.pk for a in attendees.values()])
-    by_id = {p.id: p for p in contacts}
-    for index, contact_id in enumerate(others):
-        attendee = attendees.get(by_id[contact_id].email) if contact_id in by_id else None
-        row = rows.get((attendee.pk, Purpose.EVENT_RELATION)) if attendee is not None else None
-        if attendee is None or row is None or row.state != SyncMapping.State.PLANNED:
+    pairs = _relations(meeting, contacts, others)
+    rows = ctx.mappings(Attendee, [a.pk for a, _ in pairs])
+    for attendee, contact_id in pairs:
+        row = rows.get((attendee.pk, Purpose.EVENT_RELATION))
+        if row is None or row.state != SyncMapping.State.PLANNED:
             continue
         plan.create(
-            f"event_rel{index}",
+            f"event_rel{attendee.pk}",
             Slot.of(attendee, Purpose.EVENT_RELATION),
             SObject.EVENT_RELATION,
             {

@@ -49,8 +49,6 @@ def lowest_due_job(tenant_id: int, *, now: datetime | None = None) -> int | None
     now = now or timezone.now()
     lowest = (
         SyncJob.objects.filter(tenant_id=tenant_id, state=SyncJob.State.PENDING)
-        # Waiting for a person to reconnect Salesforce: reconnecting dispatches them.
-        .exclude(waiting_for=SyncJob.Wait.CONNECTION)
         .filter(due(now))
         # A job whose object another job is syncing starts when that one ends.
         .exclude(

@@ -97,14 +97,13 @@ def _expired_recover(now: datetime) -> int:
 
 
 def tenant_jobs_reconnected(*, tenant: Tenant) -> int:
-    """After a reconnect: the jobs that waited for a working connection (or for the API
-    limit, which a new connection resets) run now. Jobs backing off after errors keep
-    their backoff."""
+    """After a reconnect: the jobs that waited for a working connection run now. Jobs
+    backing off after errors keep their backoff, and an API-limit pause stays (the org's
+    daily limit does not reset with a new session)."""
     waiting = SyncJob.objects.filter(
-        tenant=tenant, state=State.PENDING, waiting_for__in=[Wait.CONNECTION, Wait.API_LIMIT]
+        tenant=tenant, state=State.PENDING, waiting_for=Wait.CONNECTION
     )
     count = waiting.update(next_attempt_at=None, waiting_for=Wait.NOTHING, dispatched_at=None)
-    SalesforceConnection.objects.filter(tenant=tenant).update(paused_until=None)
     transaction.on_commit(lambda: _tenant_dispatch(tenant.pk))
     return count
 

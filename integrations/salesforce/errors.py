@@ -46,20 +46,17 @@ class SalesforceError(Exception):
     # Not refused itself: another part of the same all-or-none request was (or it was
     # never sent because the record it hangs on was not made). Nothing was applied.
     halted: bool = False
-    # For DUPLICATES_DETECTED: the Ids of the records Salesforce says this one duplicates.
-    duplicate_ids: tuple[str, ...] = ()
 
     def __str__(self) -> str:
         return f"{self.code}: {self.message}" if self.code else self.message
 
     @property
-    def retryable(self) -> bool:
-        return self.kind == "retry"
-
-    @property
     def outcome_unknown(self) -> bool:
-        """Whether Salesforce may have applied the request although we got no answer."""
-        return self.code in OUTCOME_UNKNOWN_CODES and not self.halted
+        """Whether Salesforce may have applied the request although we got no answer:
+        the connection broke, or a 5xx came without Salesforce's own error code (a
+        gateway's answer, sent whatever happened behind it)."""
+        gateway = self.code.startswith("HTTP_5")
+        return (self.code in OUTCOME_UNKNOWN_CODES or gateway) and not self.halted
 
     @property
     def already_exists(self) -> bool:
@@ -98,21 +95,7 @@ def error_from_body(body: Any, status: int | None) -> SalesforceError:
         code,
         message,
         status,
-        duplicate_ids=_duplicate_ids(first),
     )
-
-
-def _duplicate_ids(error: dict[str, Any]) -> tuple[str, ...]:
-    """The records a duplicate rule matched, from Salesforce's `duplicateResult`."""
-    # Salesforce spells the key "duplicateResut" in its REST answers; accept both.
-    result = error.get("duplicateResut") or error.get("duplicateResult") or {}
-    ids: list[str] = []
-    for match in result.get("matchResults") or []:
-        for record in match.get("matchRecords") or []:
-            record_id = (record.get("record") or {}).get("Id")
-            if record_id:
-                ids.append(str(record_id))
-    return tuple(ids)
 
 
 def error_from_exception(exc: BaseException) -> SalesforceError:

@@ -39,13 +39,17 @@ def salesforce_connection_connect(
     connection.access_token = access_token
     if refresh_token:
         connection.refresh_token = refresh_token
+    elif connection.installer_salesforce_user_id != identity["user_id"]:
+        # Another Salesforce user's refresh token would bring back their sessions: the
+        # records the sync makes must be made as the user it says sent them.
+        connection.refresh_token = ""
     connection.org_id = identity["organization_id"]
     connection.installer_salesforce_user_id = identity["user_id"]
     connection.installed_by = installed_by
     connection.status = SalesforceConnection.Status.CONNECTED
     connection.status_reason = ""
     connection.connected_at = timezone.now()
-    connection.paused_until = None
+    # An API-limit pause stays: the org's daily limit does not reset with a new session.
     connection.save()
     logger.info("tenant %s connected to Salesforce org %s", tenant.slug, connection.org_id)
     resumed = tenant_jobs_reconnected(tenant=tenant)

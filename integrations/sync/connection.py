@@ -33,7 +33,15 @@ def connection_client(
             raise SalesforceError("reauth", "INVALID_SESSION_ID", str(exc)) from exc
         connection.access_token = tokens.access_token
         connection.refresh_token = tokens.refresh_token or connection.refresh_token
-        connection.save(update_fields=["access_token", "refresh_token", "updated_at"])
+        # Stored only if nobody reconnected meanwhile: a batch holding the old connection
+        # must not put the previous user's tokens back.
+        SalesforceConnection.objects.filter(
+            pk=connection.pk, connected_at=connection.connected_at
+        ).update(
+            access_token=connection.access_token,
+            refresh_token=connection.refresh_token,
+            updated_at=timezone.now(),
+        )
         logger.info("tenant %s: Salesforce session refreshed", connection.tenant_id)
         return tokens.access_token
 
@@ -47,7 +55,11 @@ def connection_client(
 
 
 def connection_needs_reauth(connection: SalesforceConnection, why: str) -> None:
-    SalesforceConnection.objects.filter(pk=connection.pk).update(
+    """The session this connection held was refused: unless somebody reconnected since
+    (a new session, which this says nothing about), a person must reconnect."""
+    SalesforceConnection.objects.filter(
+        pk=connection.pk, connected_at=connection.connected_at
+    ).update(
         status=SalesforceConnection.Status.NEEDS_REAUTH,
         status_reason=f"Salesforce refused the stored session: {why} Reconnect Salesforce "
         "on the settings page; waiting syncs resume then.",

@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import html
+import re
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from integrations.enums import SObject
@@ -52,8 +55,12 @@ REF_PREFIX = "@"
 
 
 def content_hash(value: str | bytes) -> str:
-    data = value.encode() if isinstance(value, str) else value
-    return hashlib.sha256(data).hexdigest()
+    """A fingerprint of the text a record holds, not of its bytes: Salesforce tidies a
+    note's HTML (and may re-wrap a description), so tags, entities and white space are
+    set aside before hashing."""
+    text = value.decode(errors="replace") if isinstance(value, bytes) else value
+    text = html.unescape(re.sub(r"<[^>]+>", " ", text))
+    return hashlib.sha256(" ".join(text.split()).encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -145,4 +152,13 @@ def _same(name: str, have: str, wanted: str) -> bool:
 
 
 def _instant(value: str) -> str:
-    return value.replace(".000", "").replace("+0000", "Z").replace("+00:00", "Z")
+    """A date-time to the millisecond, as Salesforce keeps it: "2026-11-20T15:00:00.250Z"
+    sent comes back as "2026-11-20T15:00:00.250+0000"."""
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return value
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    moment = moment.astimezone(UTC)
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000).isoformat()

@@ -41,6 +41,14 @@ CREATABLE = (MState.PLANNED, MState.DELETED)
 class SlotBusy(Exception):
     """Another sync holds this record (it is sending it, or made it meanwhile)."""
 
+    def __init__(self, what: str, rows: Sequence[SyncMapping] = ()) -> None:
+        super().__init__(what)
+        self.rows = list(rows)
+
+
+class ClaimLost(Exception):
+    """The job's claim passed to another run (its lease ran out): it sends nothing."""
+
 
 def mappings_of(
     tenant: Tenant, model: type[models.Model], ids: Iterable[int]
@@ -57,44 +65,63 @@ def mappings_of(
 
 
 def mapping_send(
-    *,
-    tenant: Tenant,
-    slot: Slot,
-    sobject: str,
-    identity: dict[str, object],
-    job: SyncJob,
-    user_id: str,
-) -> SyncMapping:
-    """planned/deleted (or no row yet) -> sent. Raises SlotBusy when the row is in any
-    other state: then a record exists or another sync is making it."""
+    *, tenant: Tenant, creates: Sequence[PlannedWrite], job: SyncJob, user_id: str
+) -> dict[Slot, SyncMapping]:
+    """planned/deleted (or no row yet) -> sent, for every create of a plan at once (one
+    read, one insert, one update). Raises SlotBusy when a row is in any other state:
+    then a record exists or another sync is making it."""
     now = timezone.now()
-    values = {
-        "salesforce_object": sobject,
-        "salesforce_id": "",
-        "state": MState.SENT,
-        "identity": identity,
-        "sent_at": now,
-        "sent_by_user_id": user_id,
-        "sent_by_job": job,
-        "lock_key": job.lock_key,
-        "updated_at": now,
+    slots = [p.slot for p in creates if p.slot is not None]
+    existing = {
+        Slot.of_mapping(m): m
+        for m in SyncMapping.objects.select_for_update().filter(
+            tenant=tenant,
+            content_type_id__in={s.content_type_id for s in slots},
+            object_id__in={s.object_id for s in slots},
+            purpose__in={s.purpose for s in slots},
+        )
     }
-    lookup = {
-        "tenant": tenant,
-        "content_type_id": slot.content_type_id,
-        "object_id": slot.object_id,
-        "purpose": slot.purpose,
-    }
-    moved = SyncMapping.objects.filter(**lookup, state__in=CREATABLE).update(**values)
-    if not moved:
-        if SyncMapping.objects.filter(**lookup).exists():
-            raise SlotBusy(f"{slot.purpose} of object {slot.object_id}")
-        try:
-            with transaction.atomic():
-                SyncMapping.objects.create(**lookup, **values)
-        except IntegrityError as exc:  # another sync created the row just now
-            raise SlotBusy(f"{slot.purpose} of object {slot.object_id}") from exc
-    return SyncMapping.objects.get(**lookup)
+    rows: dict[Slot, SyncMapping] = {}
+    for planned in creates:
+        slot = planned.slot
+        assert slot is not None
+        row = existing.get(slot)
+        if row is not None and row.state not in CREATABLE:
+            raise SlotBusy(f"{slot.purpose} of object {slot.object_id}", [row])
+        row = row or SyncMapping(
+            tenant=tenant,
+            content_type_id=slot.content_type_id,
+            object_id=slot.object_id,
+            purpose=slot.purpose,
+        )
+        row.salesforce_object = planned.write.sobject
+        row.salesforce_id, row.state, row.identity = "", MState.SENT, {}
+        row.sent_at, row.sent_by_user_id, row.sent_by_job = now, user_id, job
+        row.lock_key, row.updated_at = job.lock_key, now
+        rows[slot] = row
+    fresh = [r for r in rows.values() if r.pk is None]
+    try:
+        with transaction.atomic():
+            SyncMapping.objects.bulk_create(fresh)
+    except IntegrityError as exc:  # another sync created one of these rows just now
+        raise SlotBusy("a record of this plan") from exc
+    again = [r for r in rows.values() if r not in fresh]
+    if again:
+        SyncMapping.objects.bulk_update(again, _SENT_FIELDS)
+    return rows
+
+
+_SENT_FIELDS = [
+    "salesforce_object",
+    "salesforce_id",
+    "state",
+    "identity",
+    "sent_at",
+    "sent_by_user_id",
+    "sent_by_job",
+    "lock_key",
+    "updated_at",
+]
 
 
 def mapping_confirm(
@@ -186,32 +213,37 @@ def plan_mark_sent(plan: Plan, *, tenant: Tenant, job: SyncJob, user_id: str) ->
     """Before anything goes out: every create of the plan becomes `sent` with its
     identity, every delete `deleting`, committed. Raises SlotBusy (and marks nothing)
     when another sync holds one of the records."""
-    row_of_ref: dict[str, int] = {}
+    held = SyncJob.objects.filter(
+        pk=job.pk, state=SyncJob.State.RUNNING, claim_token=job.claim_token
+    ).exists()
+    if job.claim_token is None or not held:
+        raise ClaimLost(f"job {job.pk}")
     for planned in plan.writes:
-        write = planned.write
-        deleting = write.op == "delete" and planned.mapping is not None
+        deleting = planned.write.op == "delete" and planned.mapping is not None
         if deleting and planned.mapping and not mapping_delete_start(planned.mapping):
             raise SlotBusy(f"{planned.mapping.purpose} changed while planning")
-        if write.op != "create" or planned.slot is None:
-            continue
+    creates = plan.creates()
+    if not creates:
+        return
+    slots = [p.slot for p in creates]
+    if len(set(slots)) != len(slots):
+        raise ValueError(f"plan of job {job.pk} names one record twice: {slots}")
+    rows = mapping_send(tenant=tenant, creates=creates, job=job, user_id=user_id)
+    # Identities name other creates of the plan by their rows, known only now.
+    row_of_ref = {p.write.key: rows[p.slot].pk for p in creates if p.slot is not None}
+    for planned in creates:
+        assert planned.slot is not None
         parent = planned.parent
-        identity = identity_of(
-            write.sobject,
-            write.fields,
+        row = rows[planned.slot]
+        row.identity = identity_of(
+            planned.write.sobject,
+            planned.write.fields,
             row_of_ref,
             version=planned.version,
             parent=(parent.sobject, parent.id, parent.name) if parent else ("", "", ""),
-        )
-        row = mapping_send(
-            tenant=tenant,
-            slot=planned.slot,
-            sobject=write.sobject,
-            identity=identity.as_json(),
-            job=job,
-            user_id=user_id,
-        )
+        ).as_json()
         planned.mapping = row
-        row_of_ref[write.key] = row.pk
+    SyncMapping.objects.bulk_update(list(rows.values()), ["identity"])
 
 
 @dataclass
@@ -268,24 +300,40 @@ def _write_record(
         else:
             mapping_replan(row, why=f"Salesforce did not make it ({result.code})")
     elif op == "delete":
-        if result.kind == "deleted":
+        if gone_already(planned, result):
             mapping_deleted(row)
-        else:
+        else:  # refused, or rolled back with the rest of its request: still there
             mapping_confirm(row, salesforce_id=row.salesforce_id)
     elif result.kind == "deleted" and not result.halted:
         mapping_replan(row, why="deleted in Salesforce")
         recorded.gone = True
 
 
+def gone_already(planned: PlannedWrite, result: Result) -> bool:
+    """A delete answered "no such record" did what it meant to (an error that was only
+    copied onto a rolled-back request says nothing of the record)."""
+    return (
+        planned.write.op == "delete"
+        and isinstance(result, SalesforceError)
+        and result.kind == "deleted"
+        and not result.halted
+    )
+
+
 def rows_in_doubt(jobs: Sequence[SyncJob]) -> list[SyncMapping]:
-    """Rows a batch must settle before it decides anything: those sent or being
-    deleted by an earlier run of these jobs, or by any job of their objects."""
+    """Rows a batch must settle before it decides anything: those sent or being deleted
+    by an earlier run of these jobs or by any job of their objects, and any of the
+    tenant's left in doubt by a job that is no longer open (it gave up, or was resolved
+    by hand), so no record stays unowned until somebody retries that job."""
     if not jobs:
         return []
     keys = {j.lock_key for j in jobs if j.lock_key}
+    ours = models.Q(lock_key__in=keys) | models.Q(sent_by_job__in=[j.pk for j in jobs])
+    abandoned = models.Q(sent_by_job__isnull=True) | ~models.Q(
+        sent_by_job__state__in=SyncJob.OPEN_STATES
+    )
     return list(
-        SyncMapping.objects.filter(state__in=SyncMapping.IN_DOUBT)
-        .filter(models.Q(lock_key__in=keys) | models.Q(sent_by_job__in=[j.pk for j in jobs]))
-        .filter(tenant_id=jobs[0].tenant_id)
+        SyncMapping.objects.filter(tenant_id=jobs[0].tenant_id, state__in=SyncMapping.IN_DOUBT)
+        .filter(ours | abandoned)
         .order_by("id")
     )

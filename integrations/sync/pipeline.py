@@ -31,7 +31,7 @@ from django.utils import timezone
 from integrations.enums import Operation, SObject
 from integrations.executors import EXECUTORS
 from integrations.executors.base import JobContext, Reading
-from integrations.models import MatchChoice, SalesforceConnection, SyncJob
+from integrations.models import MatchChoice, SalesforceConnection, SyncJob, SyncMapping
 from integrations.outbox.claim import Claim
 from integrations.outbox.enqueue import sync_job_enqueue
 from integrations.salesforce.client import SalesforceClient
@@ -41,8 +41,10 @@ from integrations.salesforce.matching import Directory
 from integrations.salesforce.writer import Result, writes_execute
 from integrations.sync.connection import connection_needs_reauth
 from integrations.sync.mappings import (
+    ClaimLost,
     Recorded,
     SlotBusy,
+    gone_already,
     plan_mark_sent,
     plan_record,
     rows_in_doubt,
@@ -100,15 +102,15 @@ def _steps(client: SalesforceClient, claim: Claim, runs: list[Run]) -> None:
     planned = [r for r in runs if r.open and r.plan is not None]
     if _out_of_time(claim, planned):
         return
+    again: list[Run] = []
     for run in planned:
-        _guarded(run, _mark)
-    sending = [r for r in planned if r.open]
+        _guarded(run, lambda r: _mark(client, r, again))
+    sending = [r for r in planned if r.open and r not in again]
     writes = [w.write for r in sending if r.plan is not None for w in r.plan.writes]
     try:
         results = writes_execute(client, writes, together=len(sending) == 1)
     except SalesforceError as error:
         results = {w.key: error for w in writes}
-    again: list[Run] = []
     for run in sending:
         _guarded(run, lambda r: _record(client, r, results, again))
     for run in again:
@@ -171,16 +173,32 @@ def _plan(run: Run, directory: Directory) -> None:
         run.plan = plan
 
 
-def _mark(run: Run) -> None:
+def _mark(client: SalesforceClient, run: Run, again: list[Run]) -> None:
+    """Mark the plan's records (see `plan_mark_sent`). A record another sync holds:
+    1. left in doubt by a job that is no longer open (it gave up): settle it now and
+       plan again, once, instead of waiting for a job that will never come back;
+    2. made meanwhile (the plan was read before it existed): plan again, once;
+    3. being sent by a running job: wait a moment for it."""
     assert run.plan is not None
+    job = run.ctx.job
     try:
         plan_mark_sent(
             run.plan,
             tenant=run.ctx.tenant,
-            job=run.ctx.job,
+            job=job,
             user_id=run.ctx.connection.installer_salesforce_user_id,
         )
+    except ClaimLost:
+        run.finish = Finish(State.PENDING, "Its claim passed to another run.")
     except SlotBusy as busy:
+        abandoned = [
+            r for r in busy.rows if r.state in SyncMapping.IN_DOUBT and not _sender_open(r, job)
+        ]
+        made = [r for r in busy.rows if r.state == SyncMapping.State.CONFIRMED]
+        if (abandoned or made) and not run.replanned:
+            rows_settle(client, abandoned)
+            again.append(run)
+            return
         run.finish = Finish(
             State.PENDING,
             f"Waiting: another sync is making the same record ({busy}).",
@@ -189,22 +207,35 @@ def _mark(run: Run) -> None:
         )
 
 
+def _sender_open(row: SyncMapping, job: SyncJob) -> bool:
+    """Whether the job that sent this row may still settle it itself."""
+    sender = row.sent_by_job_id
+    if sender is None or sender == job.pk:
+        return False
+    return SyncJob.objects.filter(pk=sender, state__in=SyncJob.OPEN_STATES).exists()
+
+
 def _record(
     client: SalesforceClient, run: Run, results: dict[str, Result], again: list[Run]
 ) -> None:
     """Steps: 1. store every answer; 2. settle "already exists" answers; 3. decide the
-    job: success, plan again once (a record deleted in Salesforce, an org without Shared
-    Activities, writes rolled back beside a record that existed already), or the
-    error's outcome."""
+    job: success; plan again once (a record deleted in Salesforce, an org without Shared
+    Activities, writes rolled back beside an answer that was no failure); or the
+    error's outcome. No failure: a record that existed already and is ours, a delete of
+    a record that was gone already."""
     assert run.plan is not None
     recorded = plan_record(run.plan, results)
     settled = _already_exists_settle(client, recorded)
-    causes = [(w, e) for w, e in recorded.errors if not e.halted and w.mapping not in settled]
-    rolled_back = any(e.halted for _, e in recorded.errors)
-    if not causes and not (rolled_back and settled):
+    causes = [
+        (w, e)
+        for w, e in recorded.errors
+        if not e.halted and w.mapping not in settled and not gone_already(w, e)
+    ]
+    rolled_back = [(w, e) for w, e in recorded.errors if e.halted]
+    if not causes and not rolled_back:
         _success(run, recorded)
         return
-    if not run.replanned and (recorded.gone or (not causes and rolled_back)):
+    if not run.replanned and (recorded.gone or not causes):
         if recorded.gone:
             run.notes.append("A record deleted in Salesforce was re-created.")
         again.append(run)
@@ -217,8 +248,10 @@ def _record(
         _shared_activities_off(run)
         again.append(run)
         return
-    pool = causes or recorded.errors
+    pool = causes or rolled_back
     error = next((e for _, e in pool if e.kind != "deleted"), pool[0][1])
+    if not causes:  # still rolled back after planning again: try later
+        error = SalesforceError("retry", error.code, error.message, error.status)
     run.finish = error_finish(run.ctx, error)
 
 
@@ -296,6 +329,10 @@ def _out_of_time(claim: Claim, runs: list[Run]) -> bool:
 
 
 def _all_fail(runs: list[Run], error: SalesforceError) -> None:
+    """A read every job needed (settling, lookups) failed: a record gone meanwhile
+    says nothing about the jobs, so they try again later."""
+    if error.kind == "deleted":
+        error = SalesforceError("retry", error.code, error.message, error.status)
     for run in runs:
         if run.open:
             run.finish = error_finish(run.ctx, error)

@@ -5,7 +5,7 @@ carries it out. Every write that makes or changes a record we own names its mapp
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
@@ -154,6 +154,3 @@ class Plan:
 
     def creates(self) -> list[PlannedWrite]:
         return [w for w in self.writes if w.write.op == "create" and w.slot is not None]
-
-    def ops(self) -> set[Literal["create", "update", "delete"]]:
-        return {w.write.op for w in self.writes}

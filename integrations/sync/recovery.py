@@ -29,6 +29,7 @@ from django.db import transaction
 
 from integrations.models import SyncMapping
 from integrations.salesforce.client import SalesforceClient, format_soql
+from integrations.salesforce.errors import SalesforceError
 from integrations.salesforce.lookups import queries_run
 from integrations.salesforce.soql import in_list_queries
 from integrations.sync.identity import (
@@ -129,29 +130,47 @@ def _sent_find(client: SalesforceClient, rows: list[SyncMapping]) -> dict[int, s
     records = [r for r in rows if identities[r.pk].sobject not in LINK_PARENT_FIELD]
     links = [r for r in rows if identities[r.pk].sobject in LINK_PARENT_FIELD]
     found: dict[int, str] = {}
-    taken = _owned_ids(rows)
     candidates = _candidates(client, records, identities)
-    # References between records (an Opportunity's AccountId) resolve in creation order.
-    for row in sorted(records, key=lambda r: r.pk):
-        identity = identities[row.pk]
-        resolved = _references(identity, found)
-        if resolved is None:
-            continue
-        match = _first_match(client, identity, candidates[identity.sobject], resolved, taken)
-        if match:
-            found[row.pk] = match
-            taken.add(match)
+    taken = _owned_ids(rows, [str(c["Id"]) for cs in candidates.values() for c in cs])
+    # A record that names another one in doubt (an Opportunity's AccountId, an Event's
+    # WhatId) is looked for once that one is settled: passes until nothing moves.
+    waiting = sorted(records, key=lambda r: r.pk)
+    in_doubt = {r.pk for r in rows}
+    while waiting:
+        still: list[SyncMapping] = []
+        for row in waiting:
+            identity = identities[row.pk]
+            if any(m in in_doubt and m not in found for m in _unsettled(identity, found)):
+                still.append(row)
+                continue
+            in_doubt.discard(row.pk)
+            resolved = _references(identity, found)
+            if resolved is None:
+                continue
+            match = _first_match(client, identity, candidates[identity.sobject], resolved, taken)
+            if match:
+                found[row.pk] = match
+                taken.add(match)
+        if len(still) == len(waiting):
+            break  # references in a circle: none of them can be told
+        waiting = still
     _links_find(client, links, identities, found, taken)
     return found
 
 
-def _owned_ids(rows: list[SyncMapping]) -> set[str]:
-    """Ids another row of the tenant already owns: never adopted twice."""
-    return set(
-        SyncMapping.objects.filter(tenant_id=rows[0].tenant_id, state=MState.CONFIRMED)
-        .exclude(salesforce_id="")
-        .values_list("salesforce_id", flat=True)
+def _unsettled(identity: RecordIdentity, found: dict[int, str]) -> list[int]:
+    return [m for m in identity.references().values() if m not in found]
+
+
+def _owned_ids(rows: list[SyncMapping], among: list[str]) -> set[str]:
+    """Which of these candidate Ids another row of the tenant already owns: never
+    adopted twice."""
+    if not rows or not among:
+        return set()
+    owned = SyncMapping.objects.filter(
+        tenant_id=rows[0].tenant_id, state=MState.CONFIRMED, salesforce_id__in=among
     )
+    return set(owned.values_list("salesforce_id", flat=True))
 
 
 def _references(identity: RecordIdentity, found: dict[int, str]) -> dict[str, str] | None:
@@ -213,7 +232,12 @@ def _first_match(
             continue
         if identity.hashed and hashed_field:
             if identity.sobject == "ContentNote":
-                value: str | bytes = client.note_content(record_id)
+                try:
+                    value: str | bytes = client.note_content(record_id)
+                except SalesforceError as error:
+                    if error.kind != "deleted":
+                        raise
+                    continue  # deleted since the query: not the one
             else:
                 value = str(candidate.get(hashed_field) or "")
             if content_hash(value) != identity.hashed:
@@ -248,6 +272,7 @@ def _links_find(
         template = f"SELECT Id, {fields} FROM {sobject} WHERE {parent_field} IN {{values}}"  # noqa: S608
         queries.extend((sobject, soql) for soql in in_list_queries(template, sorted(ids)))
     candidates = queries_run(client, queries) if queries else {}
+    taken |= _owned_ids(rows, [str(c["Id"]) for cs in candidates.values() for c in cs])
     for row in rows:
         if row.pk not in resolved_of:
             continue

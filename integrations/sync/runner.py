@@ -36,8 +36,9 @@ def sync_jobs_run(*, job_id: int) -> None:
         logger.info("sync job %s not claimed: already taken, not due, or its object busy", job_id)
         return
     tenant_id = claim.jobs[0].tenant_id
+    ran = False
     try:
-        _claim_run(claim)
+        ran = _claim_run(claim)
     except Exception as exc:
         # Outside every job's own boundary (the connection, the database): the jobs are
         # recorded as a failed try, retried with backoff, never left running.
@@ -52,17 +53,20 @@ def sync_jobs_run(*, job_id: int) -> None:
                 facts,
             )
     finally:
-        next_job = lowest_due_job(tenant_id)
+        # The tenant's next due job goes to the queue, unless this run found the tenant
+        # unable to sync (the sweeper and a reconnect take over then).
+        next_job = lowest_due_job(tenant_id) if ran else None
         if next_job is not None:
             job_dispatch(next_job)
 
 
-def _claim_run(claim: Claim) -> None:
+def _claim_run(claim: Claim) -> bool:
+    """Run the claim's batch; False when the tenant cannot sync now."""
     tenant = claim.jobs[0].tenant
     connection = SalesforceConnection.objects.filter(tenant=tenant).first()
     settings_row, _ = IntegrationSettings.objects.get_or_create(tenant=tenant)
     if not _can_sync(claim, connection) or connection is None:
-        return
+        return False
     started = time.perf_counter()
     client = connection_client(connection, on_call=_lease_keeper(claim))
     runs = [Run(JobContext(job, tenant, settings_row, connection)) for job in claim.jobs]
@@ -92,6 +96,12 @@ def _claim_run(claim: Claim) -> None:
         )
         finish = run.finish or Finish(SyncJob.State.FAILED, "The sync ended without an outcome.")
         job_finish(run.ctx.job, claim.token, finish, facts)
+    # Whether the tenant can go on syncing (the batch may have met a refused session or
+    # the API limit): only then is its next job handed over at once.
+    connection.refresh_from_db(fields=["status", "paused_until"])
+    return connection.status == SalesforceConnection.Status.CONNECTED and not (
+        connection.paused_until and connection.paused_until > timezone.now()
+    )
 
 
 def _can_sync(claim: Claim, connection: SalesforceConnection | None) -> bool:
