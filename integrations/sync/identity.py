@@ -50,8 +50,14 @@ HASHED_FIELD: dict[str, str] = {
     SObject.NOTE: "Body",
     SObject.TASK: "Description",
 }
-# A reference to another create of the same plan is stored as "@<mapping id>".
+# A reference to another create of the same plan is stored as "@" and that record's
+# slot (see `slot_key`): known before anything is written.
 REF_PREFIX = "@"
+
+
+def slot_key(content_type_id: int, object_id: int, purpose: str) -> str:
+    """A record's slot (local object and purpose) as one string."""
+    return f"{content_type_id}:{object_id}:{purpose}"
 
 
 def content_hash(value: str | bytes) -> str:
@@ -93,10 +99,10 @@ class RecordIdentity:
             parent=(parent[0], parent[1], parent[2]),
         )
 
-    def references(self) -> dict[str, int]:
-        """Field -> the mapping id of another create this one points at."""
+    def references(self) -> dict[str, str]:
+        """Field -> the slot key of another create this one points at."""
         return {
-            name: int(value[len(REF_PREFIX) :])
+            name: value[len(REF_PREFIX) :]
             for name, value in self.match.items()
             if value.startswith(REF_PREFIX)
         }
@@ -105,17 +111,17 @@ class RecordIdentity:
 def identity_of(
     sobject: str,
     fields: dict[str, Any],
-    mapping_of_ref: dict[str, int],
+    slot_of_ref: dict[str, str],
     *,
     version: int = 0,
     parent: tuple[str, str | Ref, str] = ("", "", ""),
 ) -> RecordIdentity:
-    """The identity of a create, as planned: `mapping_of_ref` turns a reference to
-    another create of the plan into that create's mapping id."""
+    """The identity of a create, as planned: `slot_of_ref` turns a reference to another
+    create of the plan into that create's slot key."""
 
     def stored(value: Any) -> str:
         if isinstance(value, Ref):
-            return f"{REF_PREFIX}{mapping_of_ref[value.key]}"
+            return f"{REF_PREFIX}{slot_of_ref[value.key]}"
         return "" if value is None else str(value)
 
     match = {name: stored(fields.get(name)) for name in MATCH_FIELDS.get(sobject, ())}

@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, models, transaction
@@ -27,7 +28,7 @@ from integrations.enums import LINK_PURPOSES, Purpose, SObject
 from integrations.models import SyncJob, SyncMapping
 from integrations.salesforce.errors import SalesforceError
 from integrations.salesforce.writer import Ref, Result
-from integrations.sync.identity import identity_of
+from integrations.sync.identity import identity_of, slot_key
 from integrations.sync.plan import Plan, PlannedWrite, Slot
 from tenants.models import Tenant
 
@@ -65,7 +66,12 @@ def mappings_of(
 
 
 def mapping_send(
-    *, tenant: Tenant, creates: Sequence[PlannedWrite], job: SyncJob, user_id: str
+    *,
+    tenant: Tenant,
+    creates: Sequence[PlannedWrite],
+    identities: dict[Slot, dict[str, Any]],
+    job: SyncJob,
+    user_id: str,
 ) -> dict[Slot, SyncMapping]:
     """planned/deleted (or no row yet) -> sent, for every create of a plan at once (one
     read, one insert, one update). Raises SlotBusy when a row is in any other state:
@@ -95,7 +101,7 @@ def mapping_send(
             purpose=slot.purpose,
         )
         row.salesforce_object = planned.write.sobject
-        row.salesforce_id, row.state, row.identity = "", MState.SENT, {}
+        row.salesforce_id, row.state, row.identity = "", MState.SENT, identities[slot]
         row.sent_at, row.sent_by_user_id, row.sent_by_job = now, user_id, job
         row.lock_key, row.updated_at = job.lock_key, now
         rows[slot] = row
@@ -228,22 +234,29 @@ def plan_mark_sent(plan: Plan, *, tenant: Tenant, job: SyncJob, user_id: str) ->
     slots = [p.slot for p in creates]
     if len(set(slots)) != len(slots):
         raise ValueError(f"plan of job {job.pk} names one record twice: {slots}")
-    rows = mapping_send(tenant=tenant, creates=creates, job=job, user_id=user_id)
-    # Identities name other creates of the plan by their rows, known only now.
-    row_of_ref = {p.write.key: rows[p.slot].pk for p in creates if p.slot is not None}
+    # Identities name other creates of the plan by their slots.
+    slot_of_ref = {
+        p.write.key: slot_key(p.slot.content_type_id, p.slot.object_id, p.slot.purpose)
+        for p in creates
+        if p.slot is not None
+    }
+    identities: dict[Slot, dict[str, Any]] = {}
     for planned in creates:
         assert planned.slot is not None
         parent = planned.parent
-        row = rows[planned.slot]
-        row.identity = identity_of(
+        identities[planned.slot] = identity_of(
             planned.write.sobject,
             planned.write.fields,
-            row_of_ref,
+            slot_of_ref,
             version=planned.version,
             parent=(parent.sobject, parent.id, parent.name) if parent else ("", "", ""),
         ).as_json()
-        planned.mapping = row
-    SyncMapping.objects.bulk_update(list(rows.values()), ["identity"])
+    rows = mapping_send(
+        tenant=tenant, creates=creates, identities=identities, job=job, user_id=user_id
+    )
+    for planned in creates:
+        assert planned.slot is not None
+        planned.mapping = rows[planned.slot]
 
 
 @dataclass

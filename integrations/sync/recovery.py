@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -40,6 +41,7 @@ from integrations.sync.identity import (
     RecordIdentity,
     content_hash,
     row_matches,
+    slot_key,
 )
 from integrations.sync.mappings import mapping_confirm, mapping_deleted, mapping_replan
 
@@ -67,7 +69,7 @@ def rows_settle(client: SalesforceClient, rows: Sequence[SyncMapping]) -> dict[s
     found = _sent_find(client, sent)
     for row in sent:
         identity = RecordIdentity.from_json(row.identity)
-        record_id = found.get(row.pk)
+        record_id = found.ids.get(key_of(row))
         if record_id:
             mapping_confirm(
                 row,
@@ -83,18 +85,37 @@ def rows_settle(client: SalesforceClient, rows: Sequence[SyncMapping]) -> dict[s
     return dict(counts)
 
 
-def _parent(identity: RecordIdentity, found: dict[int, str]) -> tuple[str, str, str]:
+def key_of(row: SyncMapping) -> str:
+    return slot_key(row.content_type_id, row.object_id, row.purpose)
+
+
+def _parent(identity: RecordIdentity, found: Found) -> tuple[str, str, str]:
     sobject, parent_id, name = identity.parent
     if parent_id.startswith(REF_PREFIX):
-        parent_id = _ref_id(int(parent_id[len(REF_PREFIX) :]), found)
+        parent_id = found.id_of(parent_id[len(REF_PREFIX) :])
     return sobject, parent_id, name
 
 
-def _ref_id(mapping_id: int, found: dict[int, str]) -> str:
-    if mapping_id in found:
-        return found[mapping_id]
-    row = SyncMapping.objects.filter(pk=mapping_id, state=MState.CONFIRMED).first()
-    return row.salesforce_id if row is not None else ""
+@dataclass
+class Found:
+    """What settling found: slot key -> Id, for the tenant whose rows these are."""
+
+    tenant_id: int
+    ids: dict[str, str] = field(default_factory=dict)
+
+    def id_of(self, slot: str) -> str:
+        """The Id of the record in this slot: found just now, or confirmed already."""
+        if slot in self.ids:
+            return self.ids[slot]
+        content_type_id, object_id, purpose = slot.split(":", 2)
+        row = SyncMapping.objects.filter(
+            tenant_id=self.tenant_id,
+            content_type_id=int(content_type_id),
+            object_id=int(object_id),
+            purpose=purpose,
+            state=MState.CONFIRMED,
+        ).first()
+        return row.salesforce_id if row is not None else ""
 
 
 def _deleting_settle(
@@ -122,44 +143,40 @@ def _deleting_settle(
             counts["deleted"] += 1
 
 
-def _sent_find(client: SalesforceClient, rows: list[SyncMapping]) -> dict[int, str]:
-    """Mapping id -> the Id of the record Salesforce has for it."""
+def _sent_find(client: SalesforceClient, rows: list[SyncMapping]) -> Found:
+    """Slot key -> the Id of the record Salesforce has for it."""
+    found = Found(rows[0].tenant_id if rows else 0)
     if not rows:
-        return {}
+        return found
     identities = {r.pk: RecordIdentity.from_json(r.identity) for r in rows}
     records = [r for r in rows if identities[r.pk].sobject not in LINK_PARENT_FIELD]
     links = [r for r in rows if identities[r.pk].sobject in LINK_PARENT_FIELD]
-    found: dict[int, str] = {}
     candidates = _candidates(client, records, identities)
     taken = _owned_ids(rows, [str(c["Id"]) for cs in candidates.values() for c in cs])
     # A record that names another one in doubt (an Opportunity's AccountId, an Event's
     # WhatId) is looked for once that one is settled: passes until nothing moves.
     waiting = sorted(records, key=lambda r: r.pk)
-    in_doubt = {r.pk for r in rows}
+    in_doubt = {key_of(r) for r in rows}
     while waiting:
         still: list[SyncMapping] = []
         for row in waiting:
             identity = identities[row.pk]
-            if any(m in in_doubt and m not in found for m in _unsettled(identity, found)):
+            if any(m in in_doubt and m not in found.ids for m in identity.references().values()):
                 still.append(row)
                 continue
-            in_doubt.discard(row.pk)
+            in_doubt.discard(key_of(row))
             resolved = _references(identity, found)
             if resolved is None:
                 continue
             match = _first_match(client, identity, candidates[identity.sobject], resolved, taken)
             if match:
-                found[row.pk] = match
+                found.ids[key_of(row)] = match
                 taken.add(match)
         if len(still) == len(waiting):
             break  # references in a circle: none of them can be told
         waiting = still
     _links_find(client, links, identities, found, taken)
     return found
-
-
-def _unsettled(identity: RecordIdentity, found: dict[int, str]) -> list[int]:
-    return [m for m in identity.references().values() if m not in found]
 
 
 def _owned_ids(rows: list[SyncMapping], among: list[str]) -> set[str]:
@@ -173,12 +190,12 @@ def _owned_ids(rows: list[SyncMapping], among: list[str]) -> set[str]:
     return set(owned.values_list("salesforce_id", flat=True))
 
 
-def _references(identity: RecordIdentity, found: dict[int, str]) -> dict[str, str] | None:
+def _references(identity: RecordIdentity, found: Found) -> dict[str, str] | None:
     """Field -> Id for the identity's references; None when one of them was never made
     (then neither was this record)."""
     resolved = {}
-    for name, mapping_id in identity.references().items():
-        record_id = _ref_id(mapping_id, found)
+    for name, slot in identity.references().items():
+        record_id = found.id_of(slot)
         if not record_id:
             return None
         resolved[name] = record_id
@@ -250,7 +267,7 @@ def _links_find(
     client: SalesforceClient,
     rows: list[SyncMapping],
     identities: dict[int, RecordIdentity],
-    found: dict[int, str],
+    found: Found,
     taken: set[str],
 ) -> None:
     parents: dict[str, set[str]] = defaultdict(set)
@@ -281,5 +298,5 @@ def _links_find(
             client, identity, candidates.get(identity.sobject, []), resolved_of[row.pk], taken
         )
         if match:
-            found[row.pk] = match
+            found.ids[key_of(row)] = match
             taken.add(match)
