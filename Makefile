@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | md5sum | cut -c1-12)
 REPORT := build/test-runs.txt
 
-.PHONY: venv run test test-sqlite test-postgres lint bench-emulator bench-sync clean
+.PHONY: venv run test test-sqlite test-postgres lint bench-emulator bench-sync campaign clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] >= (3, 11), "Python 3.11 or newer is needed"'
@@ -55,6 +55,16 @@ bench-emulator: venv
 bench-sync: venv
 	@mkdir -p build
 	$(BIN)/python bench/sync.py $(BENCH_ARGS)
+
+## The fault campaign at scale: 1,000 random operations on PostgreSQL + Redis, two worker
+## clusters, three SIGKILLs, ~20% of Salesforce requests failing; prints each invariant
+## (PASS/FAIL) and fails when one breaks. The database is dropped and created again.
+CAMPAIGN_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/portal_campaign
+CAMPAIGN_REDIS_URL ?= redis://127.0.0.1:6379/14
+campaign: venv
+	@mkdir -p build
+	DATABASE_URL=$(CAMPAIGN_DATABASE_URL) REDIS_URL=$(CAMPAIGN_REDIS_URL) \
+		$(BIN)/python bench/campaign.py $(CAMPAIGN_ARGS)
 
 clean:
 	rm -rf $(VENV) build var db.sqlite3

@@ -192,6 +192,12 @@ SYNC_LIMIT_PAUSE_SECONDS: int = env.int("SYNC_LIMIT_PAUSE_SECONDS", default=900)
 # How often `manage.py sync_worker` sweeps: due retries are dispatched within this many
 # seconds of their time, and jobs of a dead worker soon after their lease passed.
 SYNC_SWEEP_SECONDS: float = env.float("SYNC_SWEEP_SECONDS", default=2.0)
+# A write sent without an answer may still be applied by Salesforce after the client gave
+# up: for this long it is neither called lost nor written over (default: three HTTP
+# timeouts).
+SYNC_IN_DOUBT_GRACE_SECONDS: float = env.float(
+    "SYNC_IN_DOUBT_GRACE_SECONDS", default=3.0 * SALESFORCE_HTTP_TIMEOUT
+)
 # A CA bundle to trust for Salesforce's certificate: the bundled emulator's in the demo
 # and tests; empty in production, where the system's trust store is used.
 SALESFORCE_CA_FILE: str = env.str("SALESFORCE_CA_FILE", default="")

@@ -124,7 +124,8 @@ class SyncMapping(models.Model):
     # job sent it: one meeting, activity or booking).
     lock_key = models.CharField(max_length=80, blank=True)
     # While sent: what makes the record recognisable in Salesforce (see sync.identity),
-    # when it was sent, by which Salesforce user and which job.
+    # when it was sent, by which Salesforce user and which job. `sent_at` stays set after
+    # any write to the record whose answer never came, until the record is settled.
     identity = models.JSONField(default=dict, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     sent_by_user_id = models.CharField(max_length=18, blank=True)
@@ -197,6 +198,7 @@ class SyncJob(models.Model):
         CONNECTION = "connection", "A working Salesforce connection"
         RECORD = "record", "Another sync making the same record"
         TIME = "time", "Its turn (the previous run ran out of time)"
+        DOUBT = "doubt", "A change sent without an answer to land or not"
 
     OPEN_STATES = (State.PENDING, State.RUNNING)
 

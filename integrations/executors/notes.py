@@ -81,7 +81,14 @@ def note_plan(
         plan.update(spec.name, mapping, fields, version=spec.version)
         return
     where = target or (Parent.of_mapping(mapping) if mapping is not None else None)
-    if not spec.highlights or where is None:
+    if where is None:
+        return
+    if not spec.highlights:
+        # Nothing to say yet: the Note's place is kept, so the first highlight added
+        # later makes it there (and its change is queued at all).
+        if mapping is None and isinstance(where.id, str):
+            classic = ctx.settings.note_flavour == IntegrationSettings.NoteFlavour.CLASSIC_NOTE
+            plan.reserve(spec.slot, SObject.NOTE if classic else SObject.CONTENT_NOTE, where)
         return
     classic = ctx.settings.note_flavour == IntegrationSettings.NoteFlavour.CLASSIC_NOTE
     fields = _note_fields(ctx, spec, where, classic=classic)

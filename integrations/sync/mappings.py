@@ -18,8 +18,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
@@ -29,7 +31,7 @@ from integrations.models import SyncJob, SyncMapping
 from integrations.salesforce.errors import SalesforceError
 from integrations.salesforce.writer import Ref, Result
 from integrations.sync.identity import identity_of, slot_key
-from integrations.sync.plan import Plan, PlannedWrite, Slot
+from integrations.sync.plan import Parent, Plan, PlannedWrite, Slot
 from tenants.models import Tenant
 
 logger = logging.getLogger(__name__)
@@ -130,6 +132,24 @@ _SENT_FIELDS = [
 ]
 
 
+def mapping_reserve(*, tenant: Tenant, slot: Slot, sobject: str, parent: Parent) -> None:
+    """(no row) -> planned, with the record it will be linked to: a record that has
+    nothing to say yet keeps its place (a meeting synced before its highlights)."""
+    SyncMapping.objects.get_or_create(
+        tenant=tenant,
+        content_type_id=slot.content_type_id,
+        object_id=slot.object_id,
+        purpose=slot.purpose,
+        defaults={
+            "salesforce_object": sobject,
+            "state": MState.PLANNED,
+            "parent_object": parent.sobject,
+            "parent_id": str(parent.id),
+            "parent_name": parent.name,
+        },
+    )
+
+
 def mapping_confirm(
     row: SyncMapping,
     *,
@@ -143,6 +163,7 @@ def mapping_confirm(
         "state": MState.CONFIRMED,
         "salesforce_id": salesforce_id,
         "identity": {},
+        "sent_at": None,
         "updated_at": timezone.now(),
     }
     if parent is not None:
@@ -165,6 +186,7 @@ def mapping_replan(row: SyncMapping, *, why: str) -> None:
         salesforce_id="",
         pushed_version=0,
         identity={},
+        sent_at=None,
         updated_at=timezone.now(),
     )
     if moved:
@@ -186,7 +208,13 @@ def mapping_deleted(row: SyncMapping) -> None:
     """deleting -> deleted (Salesforce deleted it, or it was gone already)."""
     moved = SyncMapping.objects.filter(
         pk=row.pk, state__in=(MState.DELETING, MState.CONFIRMED)
-    ).update(state=MState.DELETED, salesforce_id="", identity={}, updated_at=timezone.now())
+    ).update(
+        state=MState.DELETED,
+        salesforce_id="",
+        identity={},
+        sent_at=None,
+        updated_at=timezone.now(),
+    )
     if moved:
         _dependents_set(row, MState.DELETED)
 
@@ -306,7 +334,11 @@ def _write_record(
         mapping_confirm(row, salesforce_id=result, version=planned.version, parent=parent)
         return
     if result.outcome_unknown:
-        return  # stays sent / deleting: the next run settles it before anything else
+        # Stays as it is (sent, deleting, or confirmed after an update) with the time the
+        # answer was given up on: the record is left alone for the grace period, then
+        # settled before anything else is written to it.
+        SyncMapping.objects.filter(pk=row.pk).update(sent_at=timezone.now())
+        return
     if op == "create":
         if result.already_exists and Purpose(row.purpose) in LINK_PURPOSES | {Purpose.CONTACT}:
             recorded.to_settle.append(row)  # stays sent: found and confirmed right after
@@ -333,6 +365,25 @@ def gone_already(planned: PlannedWrite, result: Result) -> bool:
     )
 
 
+def grace_start() -> datetime:
+    """Writes sent without an answer after this moment may still land."""
+    return timezone.now() - timedelta(seconds=settings.SYNC_IN_DOUBT_GRACE_SECONDS)
+
+
+def rows_landing(jobs: Sequence[SyncJob]) -> list[SyncMapping]:
+    """Rows of these jobs' objects with a write whose answer never came, recently
+    enough that Salesforce may still apply it: nothing more is written to them, and a
+    create is not called lost, until their grace period has passed."""
+    if not jobs:
+        return []
+    keys = {j.lock_key for j in jobs if j.lock_key}
+    return list(
+        SyncMapping.objects.filter(
+            tenant_id=jobs[0].tenant_id, lock_key__in=keys, sent_at__gt=grace_start()
+        ).exclude(state=MState.PLANNED)
+    )
+
+
 def rows_in_doubt(jobs: Sequence[SyncJob]) -> list[SyncMapping]:
     """Rows a batch must settle before it decides anything: those sent or being deleted
     by an earlier run of these jobs or by any job of their objects, and any of the
@@ -348,5 +399,6 @@ def rows_in_doubt(jobs: Sequence[SyncJob]) -> list[SyncMapping]:
     return list(
         SyncMapping.objects.filter(tenant_id=jobs[0].tenant_id, state__in=SyncMapping.IN_DOUBT)
         .filter(ours | abandoned)
+        .exclude(sent_at__gt=grace_start())
         .order_by("id")
     )

@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -45,9 +46,12 @@ from integrations.sync.mappings import (
     Recorded,
     SlotBusy,
     gone_already,
+    grace_start,
+    mapping_reserve,
     plan_mark_sent,
     plan_record,
     rows_in_doubt,
+    rows_landing,
 )
 from integrations.sync.plan import Finish, Plan
 from integrations.sync.recovery import rows_settle
@@ -75,6 +79,8 @@ class Run:
 
 
 def batch_run(client: SalesforceClient, claim: Claim, runs: list[Run]) -> None:
+    _landing_wait(runs)
+    runs = [r for r in runs if r.open]
     try:
         rows_settle(client, rows_in_doubt([r.ctx.job for r in runs]))
     except SalesforceError as error:
@@ -83,6 +89,31 @@ def batch_run(client: SalesforceClient, claim: Claim, runs: list[Run]) -> None:
     for run in runs:
         _guarded(run, _read)
     _steps(client, claim, [r for r in runs if r.open])
+
+
+def _landing_wait(runs: list[Run]) -> None:
+    """A job whose object had a write go out without an answer, within the grace
+    period, waits: Salesforce may still apply it, so the record is neither called lost
+    nor written over until then."""
+    landing = rows_landing([r.ctx.job for r in runs])
+    if not landing:
+        return
+    now = timezone.now()
+    grace = timedelta(seconds=settings.SYNC_IN_DOUBT_GRACE_SECONDS)
+    until: dict[str, datetime] = {}
+    for row in landing:
+        assert row.sent_at is not None
+        until[row.lock_key] = max(until.get(row.lock_key, now), row.sent_at + grace)
+    for run in runs:
+        moment = until.get(run.ctx.job.lock_key)
+        if moment is not None:
+            run.finish = Finish(
+                State.PENDING,
+                "Waiting: a change sent to Salesforce got no answer; it may still land, so "
+                f"it is looked for after {moment:%H:%M:%S} UTC.",
+                waiting_for=Wait.DOUBT,
+                retry_in=(moment - now).total_seconds(),
+            )
 
 
 def _steps(client: SalesforceClient, claim: Claim, runs: list[Run]) -> None:
@@ -192,7 +223,11 @@ def _mark(client: SalesforceClient, run: Run, again: list[Run]) -> None:
         run.finish = Finish(State.PENDING, "Its claim passed to another run.")
     except SlotBusy as busy:
         abandoned = [
-            r for r in busy.rows if r.state in SyncMapping.IN_DOUBT and not _sender_open(r, job)
+            r
+            for r in busy.rows
+            if r.state in SyncMapping.IN_DOUBT
+            and not _sender_open(r, job)
+            and not (r.sent_at and r.sent_at > grace_start())
         ]
         made = [r for r in busy.rows if r.state == SyncMapping.State.CONFIRMED]
         if (abandoned or made) and not run.replanned:
@@ -272,6 +307,8 @@ def _already_exists_settle(client: SalesforceClient, recorded: Recorded) -> set[
 def _success(run: Run, recorded: Recorded) -> None:
     assert run.plan is not None
     plan = run.plan
+    for slot, sobject, parent in plan.reserved:
+        mapping_reserve(tenant=run.ctx.tenant, slot=slot, sobject=sobject, parent=parent)
     for email, lead in plan.remember_leads.items():
         if lead.key in recorded.ids:
             MatchChoice.objects.update_or_create(

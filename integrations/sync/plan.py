@@ -92,6 +92,9 @@ class Plan:
     remember_leads: dict[str, Ref] = field(default_factory=dict)
     # Jobs to queue once this one succeeded (e.g. re-render Notes with a new record).
     follow_ups: list[str] = field(default_factory=list)
+    # Records with nothing to say yet, and where they go once they have (a meeting
+    # synced before it had highlights keeps its Note's place for the first one).
+    reserved: list[tuple[Slot, str, Parent]] = field(default_factory=list)
 
     @property
     def group(self) -> str:
@@ -151,6 +154,10 @@ class Plan:
         mapping: SyncMapping | None,
     ) -> None:
         self.writes.append(PlannedWrite(write, slot, version, parent, mapping))
+
+    def reserve(self, slot: Slot, sobject: str, parent: Parent) -> None:
+        """Keep the place of a record this job has nothing to write into yet."""
+        self.reserved.append((slot, sobject, parent))
 
     def creates(self) -> list[PlannedWrite]:
         return [w for w in self.writes if w.write.op == "create" and w.slot is not None]

@@ -4,13 +4,18 @@ the short sequence that reproduced it, asserted on the records in Salesforce."""
 from __future__ import annotations
 
 import threading
+import time
+from typing import Any
 
 import pytest
 from django.db import connection
 
 from integrations.models import SyncJob, SyncMapping
 from integrations.outbox import dispatch
-from integrations.services.connection import salesforce_connection_connect
+from integrations.services.connection import (
+    salesforce_connection_connect,
+    salesforce_disconnect,
+)
 from integrations.services.jobs import sync_job_run
 from salesforce_emulator.testing import OrgHandle
 from tests.conftest import Partner
@@ -72,6 +77,26 @@ def test_a_highlight_added_after_the_last_one_was_deleted_gets_a_note(
     [link] = sf.records("ContentDocumentLink")
     assert link["LinkedEntityId"] == initech
     assert last_job("highlight.sync").state == "succeeded"
+
+
+def test_a_meeting_synced_before_it_had_highlights_gets_its_note_with_the_first(
+    partner: Partner, sf: OrgHandle, initech: str
+) -> None:
+    salesforce_disconnect(tenant=partner.tenant)
+    meeting_push(partner, attendees=ATTENDEES, highlights=["Budget is approved"])
+    highlight_delete(partner, "h1")  # while the auto-sync waits
+    salesforce_connection_connect(
+        tenant=partner.tenant, instance_url=sf.instance_url, access_token=sf.new_access_token()
+    )
+    assert last_job("meeting.processed").state == "succeeded"
+    assert sf.records("ContentNote") == [] and len(sf.records("Event")) == 1
+
+    highlight_post(partner, "h2", "They want SSO by March")
+
+    [text] = note_texts(sf)
+    assert "They want SSO by March" in text
+    [link] = sf.records("ContentDocumentLink")
+    assert link["LinkedEntityId"] == initech
 
 
 # --- B: a Note made by an interrupted run, then not wanted any more --------------------------
@@ -293,4 +318,43 @@ def test_two_meetings_sent_at_once_with_create_make_one_contact_for_the_same_per
     states = set(SyncJob.objects.filter(pk__in=jobs).values_list("state", flat=True))
     # The second finds the person's Contact now belongs to the first's Account, and asks.
     assert "succeeded" in states and states <= {"succeeded", "needs_review"}
+    all_settled()
+
+
+# --- late answers: a write Salesforce applies after the client gave up ----------------------
+
+
+def test_a_change_that_lands_after_its_timeout_never_overwrites_a_newer_one(
+    partner: Partner, sf: OrgHandle, settings: Any
+) -> None:
+    settings.SALESFORCE_HTTP_TIMEOUT = 1
+    settings.SYNC_IN_DOUBT_GRACE_SECONDS = 3
+    sf.insert("User", Email="host@acme.test", LastName="Host", Username="h@acme.test", Alias="h")
+    sf.insert("Contact", LastName="Gus", Email="gus@initech.example")
+    booking = {
+        "external_id": "b-1",
+        "version": 1,
+        "host_email": "host@acme.test",
+        "guest_email": "gus@initech.example",
+        "title": "Intro",
+        "start": "2026-12-03T10:00:00Z",
+        "end": "2026-12-03T10:30:00Z",
+    }
+    assert partner.client.post("/api/v1/bookings/", booking, format="json").status_code == 201
+    # The reschedule reaches Salesforce only after the portal stopped waiting for it.
+    sf.faults.chaos(rate=1.0, seed=1, kinds=["slow"], slow_ms=1800)
+    moved = {"version": 2, "start": "2026-12-04T10:00:00Z", "end": "2026-12-04T10:30:00Z"}
+    partner.client.post("/api/v1/bookings/b-1/reschedule/", moved, format="json")
+    sf.faults.chaos_off()
+    assert last_job("booking.sync").state == "pending"
+
+    partner.client.post("/api/v1/bookings/b-1/cancel/", {"version": 3}, format="json")
+    cancel = last_job("booking.sync")
+    assert cancel.state == "pending" and cancel.waiting_for == "doubt", cancel.reason
+    time.sleep(1.5)  # the late reschedule lands meanwhile
+    time_passes()
+
+    [task] = sf.records("Task")
+    assert task["Status"] == "Completed" and task["Subject"].startswith("Cancelled")
+    assert task["ActivityDate"] == "2026-12-04"
     all_settled()

@@ -141,6 +141,7 @@ def test_a_contact_left_in_doubt_by_a_job_that_gave_up_blocks_no_other_meeting(
     sf.faults.drop_after_commit(1, method="POST", path=r"/composite$", after=1)
     send(partner, "m-1", {"create": {"account_name": "NewCo"}})
     assert last_job("highlights.send").state == "failed"
+    time_passes()
 
     send(partner, "m-2", {"create": {"account_name": "OtherCo"}})
 

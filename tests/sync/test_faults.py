@@ -14,7 +14,13 @@ from integrations.services.connection import salesforce_connection_connect
 from integrations.services.jobs import sync_job_retry
 from salesforce_emulator.testing import OrgHandle
 from tests.conftest import Partner
-from tests.sync.conftest import connection_of, last_job, meeting_push, records_in_doubt
+from tests.sync.conftest import (
+    connection_of,
+    grace_passes,
+    last_job,
+    meeting_push,
+    records_in_doubt,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -31,7 +37,9 @@ ATTENDEES = ["ana@acme.test", "bob@initech.example", "peter@initech.example"]
 
 
 def time_passes() -> None:
-    """The retry time of every waiting job comes, and the sweeper runs."""
+    """The retry time of every waiting job comes, the grace period of every write sent
+    without an answer passes, and the sweeper runs."""
+    grace_passes()
     SyncJob.objects.filter(state="pending").update(
         next_attempt_at=timezone.now() - timedelta(seconds=1)
     )

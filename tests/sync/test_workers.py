@@ -30,7 +30,7 @@ from integrations.outbox.sweeper import sync_jobs_sweep
 from salesforce_emulator.server import EmulatorApp
 from salesforce_emulator.testing import OrgHandle
 from tests.conftest import Partner
-from tests.sync.conftest import last_job, meeting_push, records_in_doubt
+from tests.sync.conftest import grace_passes, last_job, meeting_push, records_in_doubt
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -293,6 +293,7 @@ def test_a_worker_killed_mid_sync_is_finished_by_the_sweeper_without_duplicates(
     job.refresh_from_db()
     assert job.state == "running"
 
+    grace_passes()  # as long as the lease: whatever was sent has landed by then
     swept = sync_jobs_sweep(now=job.lease_expires_at + timedelta(seconds=1))
 
     assert swept["recovered"] == 1
