@@ -36,7 +36,9 @@ def connection_client(
         # Stored only if nobody reconnected meanwhile: a batch holding the old connection
         # must not put the previous user's tokens back.
         SalesforceConnection.objects.filter(
-            pk=connection.pk, connected_at=connection.connected_at
+            pk=connection.pk,
+            connected_at=connection.connected_at,
+            status=SalesforceConnection.Status.CONNECTED,
         ).update(
             access_token=connection.access_token,
             refresh_token=connection.refresh_token,
@@ -58,7 +60,9 @@ def connection_needs_reauth(connection: SalesforceConnection, why: str) -> None:
     """The session this connection held was refused: unless somebody reconnected since
     (a new session, which this says nothing about), a person must reconnect."""
     SalesforceConnection.objects.filter(
-        pk=connection.pk, connected_at=connection.connected_at
+        pk=connection.pk,
+        connected_at=connection.connected_at,
+        status=SalesforceConnection.Status.CONNECTED,
     ).update(
         status=SalesforceConnection.Status.NEEDS_REAUTH,
         status_reason=f"Salesforce refused the stored session: {why} Reconnect Salesforce "

@@ -150,12 +150,19 @@ def mapping_reserve(*, tenant: Tenant, slot: Slot, sobject: str, parent: Parent)
     )
 
 
+def as_read(row: SyncMapping) -> dict[str, Any]:
+    """A guard for a transition decided on this reading of the row: it applies only if
+    nobody moved the row since (recovery in one batch never undoes another's result)."""
+    return {"state": row.state, "sent_at": row.sent_at, "sent_by_job": row.sent_by_job_id}
+
+
 def mapping_confirm(
     row: SyncMapping,
     *,
     salesforce_id: str,
     version: int | None = None,
     parent: tuple[str, str, str] | None = None,
+    guard: dict[str, Any] | None = None,
 ) -> bool:
     """sent/deleting/confirmed -> confirmed with this Id (and the version it now holds;
     an older version never replaces a newer one)."""
@@ -170,18 +177,19 @@ def mapping_confirm(
         values["parent_object"], values["parent_id"], values["parent_name"] = parent
     rows = SyncMapping.objects.filter(
         pk=row.pk, state__in=(MState.SENT, MState.DELETING, MState.CONFIRMED)
-    )
+    ).filter(**(guard or {}))
     if version is not None:
         rows = rows.filter(pushed_version__lte=version)
         values["pushed_version"] = version
     return rows.update(**values) == 1
 
 
-def mapping_replan(row: SyncMapping, *, why: str) -> None:
+def mapping_replan(row: SyncMapping, *, why: str, guard: dict[str, Any] | None = None) -> None:
     """sent/confirmed -> planned: nothing of it is in Salesforce (a refused or unfound
     create, or a record somebody deleted there). Where it was linked is kept, so it is
     made again in the same place; what hung on it goes too."""
-    moved = SyncMapping.objects.filter(pk=row.pk, state__in=(MState.SENT, MState.CONFIRMED)).update(
+    rows = SyncMapping.objects.filter(pk=row.pk, state__in=(MState.SENT, MState.CONFIRMED))
+    moved = rows.filter(**(guard or {})).update(
         state=MState.PLANNED,
         salesforce_id="",
         pushed_version=0,
@@ -194,20 +202,27 @@ def mapping_replan(row: SyncMapping, *, why: str) -> None:
         _dependents_set(row, MState.PLANNED)
 
 
-def mapping_delete_start(row: SyncMapping) -> bool:
-    """confirmed -> deleting, just before its delete goes out."""
+def mapping_delete_start(row: SyncMapping, *, job: SyncJob, user_id: str) -> bool:
+    """confirmed -> deleting, just before its delete goes out (by this job, as this
+    Salesforce user: the row is this job's to settle while it is in doubt)."""
+    now = timezone.now()
     return (
         SyncMapping.objects.filter(pk=row.pk, state=MState.CONFIRMED).update(
-            state=MState.DELETING, updated_at=timezone.now()
+            state=MState.DELETING,
+            sent_at=now,
+            sent_by_job=job,
+            sent_by_user_id=user_id,
+            lock_key=job.lock_key,
+            updated_at=now,
         )
         == 1
     )
 
 
-def mapping_deleted(row: SyncMapping) -> None:
+def mapping_deleted(row: SyncMapping, *, guard: dict[str, Any] | None = None) -> None:
     """deleting -> deleted (Salesforce deleted it, or it was gone already)."""
     moved = SyncMapping.objects.filter(
-        pk=row.pk, state__in=(MState.DELETING, MState.CONFIRMED)
+        pk=row.pk, state__in=(MState.DELETING, MState.CONFIRMED), **(guard or {})
     ).update(
         state=MState.DELETED,
         salesforce_id="",
@@ -235,7 +250,7 @@ def _dependents_set(row: SyncMapping, state: MState) -> None:
             tenant_id=row.tenant_id, purpose=Purpose.EVENT_RELATION, parent_id=row.salesforce_id
         )
     dependents.exclude(state__in=(MState.PLANNED, MState.DELETED)).update(
-        state=state, salesforce_id="", identity={}, updated_at=timezone.now()
+        state=state, salesforce_id="", identity={}, sent_at=None, updated_at=timezone.now()
     )
 
 
@@ -254,7 +269,11 @@ def plan_mark_sent(plan: Plan, *, tenant: Tenant, job: SyncJob, user_id: str) ->
         raise ClaimLost(f"job {job.pk}")
     for planned in plan.writes:
         deleting = planned.write.op == "delete" and planned.mapping is not None
-        if deleting and planned.mapping and not mapping_delete_start(planned.mapping):
+        if (
+            deleting
+            and planned.mapping
+            and not mapping_delete_start(planned.mapping, job=job, user_id=user_id)
+        ):
             raise SlotBusy(f"{planned.mapping.purpose} changed while planning")
     creates = plan.creates()
     if not creates:

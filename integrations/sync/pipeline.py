@@ -234,6 +234,21 @@ def _mark(client: SalesforceClient, run: Run, again: list[Run]) -> None:
             rows_settle(client, abandoned)
             again.append(run)
             return
+        held = [r for r in busy.rows if r.state in SyncMapping.IN_DOUBT]
+        if held:
+            # Another sync's write of this record is under way or may still land: wait
+            # for it (no attempt spent) until its grace period is over at the latest.
+            grace = timedelta(seconds=settings.SYNC_IN_DOUBT_GRACE_SECONDS)
+            ends = [r.sent_at + grace for r in held if r.sent_at]
+            wait = max(2.0, max(((e - timezone.now()).total_seconds() for e in ends), default=0))
+            run.finish = Finish(
+                State.PENDING,
+                f"Waiting: another sync is making the same record ({busy}).",
+                waiting_for=Wait.DOUBT,
+                retry_in=min(wait, settings.SYNC_IN_DOUBT_GRACE_SECONDS),
+            )
+            return
+        # Made meanwhile once more after planning again: bounded by SYNC_MAX_ATTEMPTS.
         run.finish = Finish(
             State.PENDING,
             f"Waiting: another sync is making the same record ({busy}).",
@@ -270,7 +285,8 @@ def _record(
     if not causes and not rolled_back:
         _success(run, recorded)
         return
-    if not run.replanned and (recorded.gone or not causes):
+    unknown = any(e.outcome_unknown for _, e in causes)
+    if not run.replanned and not unknown and (recorded.gone or not causes):
         if recorded.gone:
             run.notes.append("A record deleted in Salesforce was re-created.")
         again.append(run)

@@ -43,13 +43,19 @@ from integrations.sync.identity import (
     row_matches,
     slot_key,
 )
-from integrations.sync.mappings import mapping_confirm, mapping_deleted, mapping_replan
+from integrations.sync.mappings import (
+    as_read,
+    mapping_confirm,
+    mapping_deleted,
+    mapping_replan,
+)
 
 logger = logging.getLogger(__name__)
 
 MState = SyncMapping.State
-# Clocks of the portal and Salesforce may differ a little.
-CLOCK_SKEW = timedelta(minutes=5)
+# Clocks of the portal and Salesforce may differ a little, and `sent_at` may be when the
+# answer was given up on rather than when the batch began sending.
+CLOCK_SKEW = timedelta(minutes=15)
 
 
 class RecoveryInTransaction(RuntimeError):
@@ -76,10 +82,13 @@ def rows_settle(client: SalesforceClient, rows: Sequence[SyncMapping]) -> dict[s
                 salesforce_id=record_id,
                 version=identity.version,
                 parent=_parent(identity, found),
+                guard=as_read(row),
             )
             counts["adopted"] += 1
         else:
-            mapping_replan(row, why="not found in Salesforce after an interrupted send")
+            mapping_replan(
+                row, why="not found in Salesforce after an interrupted send", guard=as_read(row)
+            )
             counts["not_found"] += 1
     logger.info("settled %s records in doubt: %s", len(rows), dict(counts))
     return dict(counts)
@@ -136,10 +145,10 @@ def _deleting_settle(
     }
     for row in rows:
         if row.salesforce_id in existing:
-            mapping_confirm(row, salesforce_id=row.salesforce_id)
+            mapping_confirm(row, salesforce_id=row.salesforce_id, guard=as_read(row))
             counts["still_there"] += 1
         else:
-            mapping_deleted(row)
+            mapping_deleted(row, guard=as_read(row))
             counts["deleted"] += 1
 
 
