@@ -18,10 +18,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from typing import Any
 
-from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
@@ -381,43 +379,4 @@ def gone_already(planned: PlannedWrite, result: Result) -> bool:
         and isinstance(result, SalesforceError)
         and result.kind == "deleted"
         and not result.halted
-    )
-
-
-def grace_start() -> datetime:
-    """Writes sent without an answer after this moment may still land."""
-    return timezone.now() - timedelta(seconds=settings.SYNC_IN_DOUBT_GRACE_SECONDS)
-
-
-def rows_landing(jobs: Sequence[SyncJob]) -> list[SyncMapping]:
-    """Rows of these jobs' objects with a write whose answer never came, recently
-    enough that Salesforce may still apply it: nothing more is written to them, and a
-    create is not called lost, until their grace period has passed."""
-    if not jobs:
-        return []
-    keys = {j.lock_key for j in jobs if j.lock_key}
-    return list(
-        SyncMapping.objects.filter(
-            tenant_id=jobs[0].tenant_id, lock_key__in=keys, sent_at__gt=grace_start()
-        ).exclude(state=MState.PLANNED)
-    )
-
-
-def rows_in_doubt(jobs: Sequence[SyncJob]) -> list[SyncMapping]:
-    """Rows a batch must settle before it decides anything: those sent or being deleted
-    by an earlier run of these jobs or by any job of their objects, and any of the
-    tenant's left in doubt by a job that is no longer open (it gave up, or was resolved
-    by hand), so no record stays unowned until somebody retries that job."""
-    if not jobs:
-        return []
-    keys = {j.lock_key for j in jobs if j.lock_key}
-    ours = models.Q(lock_key__in=keys) | models.Q(sent_by_job__in=[j.pk for j in jobs])
-    abandoned = models.Q(sent_by_job__isnull=True) | ~models.Q(
-        sent_by_job__state__in=SyncJob.OPEN_STATES
-    )
-    return list(
-        SyncMapping.objects.filter(tenant_id=jobs[0].tenant_id, state__in=SyncMapping.IN_DOUBT)
-        .filter(ours | abandoned)
-        .exclude(sent_at__gt=grace_start())
-        .order_by("id")
     )

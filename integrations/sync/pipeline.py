@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -41,17 +41,15 @@ from integrations.salesforce.lookups import directory_fetch
 from integrations.salesforce.matching import Directory
 from integrations.salesforce.writer import Result, writes_execute
 from integrations.sync.connection import connection_needs_reauth
+from integrations.sync.doubt import grace_start, landing_wait, rows_in_doubt
 from integrations.sync.mappings import (
     ClaimLost,
     Recorded,
     SlotBusy,
     gone_already,
-    grace_start,
     mapping_reserve,
     plan_mark_sent,
     plan_record,
-    rows_in_doubt,
-    rows_landing,
 )
 from integrations.sync.plan import Finish, Plan
 from integrations.sync.recovery import rows_settle
@@ -79,7 +77,7 @@ class Run:
 
 
 def batch_run(client: SalesforceClient, claim: Claim, runs: list[Run]) -> None:
-    _landing_wait(runs)
+    landing_wait(runs)
     runs = [r for r in runs if r.open]
     try:
         rows_settle(client, rows_in_doubt([r.ctx.job for r in runs]))
@@ -89,31 +87,6 @@ def batch_run(client: SalesforceClient, claim: Claim, runs: list[Run]) -> None:
     for run in runs:
         _guarded(run, _read)
     _steps(client, claim, [r for r in runs if r.open])
-
-
-def _landing_wait(runs: list[Run]) -> None:
-    """A job whose object had a write go out without an answer, within the grace
-    period, waits: Salesforce may still apply it, so the record is neither called lost
-    nor written over until then."""
-    landing = rows_landing([r.ctx.job for r in runs])
-    if not landing:
-        return
-    now = timezone.now()
-    grace = timedelta(seconds=settings.SYNC_IN_DOUBT_GRACE_SECONDS)
-    until: dict[str, datetime] = {}
-    for row in landing:
-        assert row.sent_at is not None
-        until[row.lock_key] = max(until.get(row.lock_key, now), row.sent_at + grace)
-    for run in runs:
-        moment = until.get(run.ctx.job.lock_key)
-        if moment is not None:
-            run.finish = Finish(
-                State.PENDING,
-                "Waiting: a change sent to Salesforce got no answer; it may still land, so "
-                f"it is looked for after {moment:%H:%M:%S} UTC.",
-                waiting_for=Wait.DOUBT,
-                retry_in=(moment - now).total_seconds(),
-            )
 
 
 def _steps(client: SalesforceClient, claim: Claim, runs: list[Run]) -> None:

@@ -14,7 +14,7 @@ from integrations.outbox.sweeper import sync_jobs_sweep
 from integrations.services.jobs import sync_job_retry
 from integrations.services.settings import integration_settings_update
 from integrations.sync.connection import connection_client
-from integrations.sync.mappings import rows_in_doubt
+from integrations.sync.doubt import rows_in_doubt
 from integrations.sync.recovery import rows_settle
 from salesforce_emulator.testing import OrgHandle
 from tests.conftest import Partner
