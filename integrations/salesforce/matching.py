@@ -115,11 +115,11 @@ _SITUATION_LABELS = {
 }
 _SITUATION_ADVICE = {
     Situation.MATCH: "Send the highlights to the record offered, or pick another.",
-    Situation.NO_ORGANISATION: "The Contacts belong to no Account: create an Account (and "
-    "optionally an Opportunity); the matched Contacts are linked to it.",
-    Situation.SEVERAL: "The Contacts belong to several records: pick one.",
-    Situation.NO_MATCH: "Nobody matches: create an Account or Opportunity; Contacts are "
-    "created for the external attendees.",
+    Situation.NO_ORGANISATION: "Create an Account (and optionally an Opportunity); the "
+    "matched Contacts are linked to it.",
+    Situation.SEVERAL: "Pick the one the highlights belong to.",
+    Situation.NO_MATCH: "Create an Account or Opportunity; Contacts are created for the "
+    "external attendees.",
 }
 
 
