@@ -38,10 +38,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from django.conf import settings
-from django.db import close_old_connections, connection
+from django.db import close_old_connections
 from django.db.models import Max, Q, Sum
 from django.utils import timezone
 
@@ -63,6 +62,7 @@ from salesforce_emulator.testing import OrgHandle
 from scheduler import services as scheduler_services
 from scheduler.models import Booking
 from tenants.models import Tenant
+from tests.sync.worker_process import database_url, worker_environment
 
 UTC = dt.UTC
 DEFAULT_SEED = 20_261_120
@@ -304,50 +304,24 @@ class InFlight:
 # --- worker clusters -----------------------------------------------------------------------
 
 
-def test_database_url() -> str:
-    """The database this process uses, as a worker process reads it from DATABASE_URL."""
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{Path(str(db['NAME'])).resolve()}"
-    user = quote(db.get("USER") or "", safe="")
-    password = quote(db.get("PASSWORD") or "", safe="")
-    credentials = f"{user}:{password}@" if password else f"{user}@" if user else ""
-    return f"postgres://{credentials}{db.get('HOST') or ''}:{db.get('PORT') or 5432}/{db['NAME']}"
-
-
 class Worker:
     """`manage.py sync_worker` (a django-q2 cluster and the short-period sweeper) in its
     own process group, logging to a file; SIGKILL takes the whole group."""
 
     def __init__(self, log_path: Path, config: CampaignConfig) -> None:
         self.log_path = log_path
-        env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
-        env.update(
-            DJANGO_SETTINGS_MODULE="config.settings",
-            DJANGO_ENV="development",
-            DJANGO_SECRET_KEY=settings.SECRET_KEY,
-            FIELD_ENCRYPTION_KEYS=",".join(settings.FIELD_ENCRYPTION_KEYS),
-            DATABASE_URL=config.database_url or test_database_url(),
-            DATABASE_CONN_MAX_AGE="0",
+        env = worker_environment(
+            config.database_url or database_url(),
             Q_WORKERS="2",
             Q_TIMEOUT=str(config.q_timeout),
             Q_RETRY=str(config.q_retry),
-            Q_SYNC="false",
             SALESFORCE_HTTP_TIMEOUT=str(config.http_timeout),
-            SALESFORCE_CA_FILE=settings.SALESFORCE_CA_FILE,
-            SALESFORCE_LOGIN_URL=settings.SALESFORCE_LOGIN_URL,
-            SALESFORCE_CLIENT_ID=settings.SALESFORCE_CLIENT_ID,
-            SALESFORCE_CLIENT_SECRET=settings.SALESFORCE_CLIENT_SECRET,
             SYNC_MAX_ATTEMPTS=str(config.max_attempts),
             SYNC_RETRY_BASE_SECONDS=str(config.retry_base),
             SYNC_RETRY_MAX_SECONDS=str(config.retry_max),
             SYNC_IN_DOUBT_GRACE_SECONDS=str(3.0 * config.http_timeout),
             SYNC_SWEEP_SECONDS="1",
-            LOG_LEVEL="INFO",
-            PYTHONUNBUFFERED="1",
         )
-        if settings.REDIS_URL:
-            env["REDIS_URL"] = settings.REDIS_URL
         self._log = open(log_path, "ab")  # noqa: SIM115 (closed in stop())
         self.process = subprocess.Popen(
             [sys.executable, "manage.py", "sync_worker"],

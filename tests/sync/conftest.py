@@ -93,6 +93,29 @@ def records_in_doubt() -> int:
     return SyncMapping.objects.filter(state__in=SyncMapping.IN_DOUBT).count()
 
 
+def logged_call(sf: OrgHandle) -> dict[str, Any]:
+    """A tenant that logs calls automatically, an agent who is a Salesforce User, a
+    Lead on the other end, and the call between them as the partner posts it."""
+    from integrations.services.settings import integration_settings_update
+    from tenants.models import Tenant
+
+    tenant = Tenant.objects.get()
+    integration_settings_update(tenant=tenant, log_calls_automatically=True)
+    sf.insert("User", Username="agent.sf", Email="agent@acme.test", LastName="Agent", Alias="agent")
+    sf.insert("Lead", LastName="Prospect", Company="P", Email="lead@prospect.example")
+    return {
+        "external_id": "call-1",
+        "kind": "call",
+        "direction": "outbound",
+        "started_at": "2026-11-20T09:00:00Z",
+        "duration_seconds": 420,
+        "subject": "Pricing",
+        "notes": "Asked for a discount.",
+        "logged_by_email": "agent@acme.test",
+        "participants": [{"email": "agent@acme.test"}, {"email": "lead@prospect.example"}],
+    }
+
+
 def last_job(operation: str) -> SyncJob:
     return SyncJob.objects.filter(operation=operation).order_by("-id").first()
 

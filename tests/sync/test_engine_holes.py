@@ -26,7 +26,7 @@ from integrations.sync.recovery import RecoveryInTransaction, rows_settle
 from salesforce_emulator.testing import OrgHandle
 from tests.conftest import Partner, partner_for
 from tests.factories import TenantFactory
-from tests.sync.conftest import last_job, meeting_push
+from tests.sync.conftest import last_job, logged_call, meeting_push
 from tests.sync.test_faults import ATTENDEES
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -186,20 +186,7 @@ def test_a_batch_out_of_time_hands_its_companions_on_without_spending_attempts(
 def test_editing_a_logged_call_updates_its_tasks_and_makes_no_new_ones(
     partner: Partner, sf: OrgHandle
 ) -> None:
-    integration_settings_update(tenant=partner.tenant, log_calls_automatically=True)
-    sf.insert("User", Username="agent.sf", Email="agent@acme.test", LastName="Agent", Alias="agent")
-    sf.insert("Lead", LastName="Prospect", Company="P", Email="lead@prospect.example")
-    body: dict[str, Any] = {
-        "external_id": "call-1",
-        "kind": "call",
-        "direction": "outbound",
-        "started_at": "2026-11-20T09:00:00Z",
-        "duration_seconds": 420,
-        "subject": "Pricing",
-        "notes": "Asked for a discount.",
-        "logged_by_email": "agent@acme.test",
-        "participants": [{"email": "agent@acme.test"}, {"email": "lead@prospect.example"}],
-    }
+    body = logged_call(sf)
     assert partner.client.post("/api/v1/activities/", body, format="json").status_code == 201
     assert len(sf.records("Task")) == 1
 

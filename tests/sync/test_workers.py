@@ -17,11 +17,9 @@ from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import pytest
 from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 from werkzeug.wrappers import Request, Response
 
@@ -31,6 +29,7 @@ from salesforce_emulator.server import EmulatorApp
 from salesforce_emulator.testing import OrgHandle
 from tests.conftest import Partner
 from tests.sync.conftest import grace_passes, last_job, meeting_push, records_in_doubt
+from tests.sync.worker_process import database_url, worker_environment
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -43,51 +42,20 @@ def configured_broker() -> str:
     return "redis" if "redis" in settings.Q_CLUSTER else "orm"
 
 
-def database_url() -> str:
-    """The test database, as the worker process reads it from DATABASE_URL."""
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        name = str(db["NAME"])
-        assert name != ":memory:" and "mode=memory" not in name, (
-            "a worker process needs a file-based test database (see tests/conftest.py)"
-        )
-        return f"sqlite:///{Path(name).resolve()}"
-    assert connection.vendor == "postgresql", connection.vendor
-    user = quote(db.get("USER") or "", safe="")
-    password = quote(db.get("PASSWORD") or "", safe="")
-    credentials = f"{user}:{password}@" if password else f"{user}@" if user else ""
-    return f"postgres://{credentials}{db.get('HOST') or ''}:{db.get('PORT') or 5432}/{db['NAME']}"
-
-
 class Worker:
     """`manage.py sync_worker` (a qcluster and the short-period sweeper) in its own
     process group, logging to a file."""
 
     def __init__(self, log_path: Path, extra_env: dict[str, str] | None = None) -> None:
         self.log_path = log_path
-        env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
-        env.update(
-            DJANGO_SETTINGS_MODULE="config.settings",
-            DJANGO_ENV="development",
-            DJANGO_SECRET_KEY=settings.SECRET_KEY,
-            FIELD_ENCRYPTION_KEYS=",".join(settings.FIELD_ENCRYPTION_KEYS),
-            DATABASE_URL=database_url(),
-            DATABASE_CONN_MAX_AGE="0",
+        env = worker_environment(
+            database_url(),
             Q_WORKERS="1",
             Q_TIMEOUT=str(WORKER_TIMEOUT),
             Q_RETRY=str(WORKER_TIMEOUT + 5),
-            Q_SYNC="false",
             SALESFORCE_HTTP_TIMEOUT="2",
-            SALESFORCE_CA_FILE=settings.SALESFORCE_CA_FILE,
-            SALESFORCE_LOGIN_URL=settings.SALESFORCE_LOGIN_URL,
-            SALESFORCE_CLIENT_ID=settings.SALESFORCE_CLIENT_ID,
-            SALESFORCE_CLIENT_SECRET=settings.SALESFORCE_CLIENT_SECRET,
-            LOG_LEVEL="INFO",
-            PYTHONUNBUFFERED="1",
+            **(extra_env or {}),
         )
-        if settings.REDIS_URL:
-            env["REDIS_URL"] = settings.REDIS_URL
-        env.update(extra_env or {})
         self._log = open(log_path, "wb")  # noqa: SIM115 (closed in stop())
         self.process = subprocess.Popen(
             [sys.executable, "manage.py", "sync_worker"],

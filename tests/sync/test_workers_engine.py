@@ -6,15 +6,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 
 from integrations.models import SyncJob
-from integrations.services.settings import integration_settings_update
 from salesforce_emulator.testing import OrgHandle
 from tests.conftest import Partner
-from tests.sync.conftest import last_job, meeting_push
+from tests.sync.conftest import last_job, logged_call, meeting_push
 from tests.sync.test_workers import Worker, seed_bob, start_worker, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -50,21 +48,8 @@ def test_a_malformed_job_in_a_backlog_of_50_fails_alone_and_49_are_synced(
 def test_an_edited_call_updates_its_task_through_a_real_worker(
     partner: Partner, sf: OrgHandle, start_worker: Callable[..., Worker]
 ) -> None:
-    integration_settings_update(tenant=partner.tenant, log_calls_automatically=True)
-    sf.insert("User", Username="agent.sf", Email="agent@acme.test", LastName="Agent", Alias="agent")
-    sf.insert("Lead", LastName="Prospect", Company="P", Email="lead@prospect.example")
+    body = logged_call(sf)
     worker = start_worker()
-    body: dict[str, Any] = {
-        "external_id": "call-1",
-        "kind": "call",
-        "direction": "outbound",
-        "started_at": "2026-11-20T09:00:00Z",
-        "duration_seconds": 420,
-        "subject": "Pricing",
-        "notes": "Asked for a discount.",
-        "logged_by_email": "agent@acme.test",
-        "participants": [{"email": "agent@acme.test"}, {"email": "lead@prospect.example"}],
-    }
     assert partner.client.post("/api/v1/activities/", body, format="json").status_code == 201
     wait_for("the Task", lambda: sf.records("Task"), worker)
 
