@@ -46,6 +46,11 @@ class SalesforceConnection(models.Model):
     # Whether the org relates several Contacts to one activity (Shared Activities);
     # unknown until an Event with further people was written.
     shared_activities = models.BooleanField(null=True, blank=True)
+    # The org's API usage as Salesforce last reported it (`Sforce-Limit-Info`, counted
+    # over a rolling 24 hours by Salesforce) and when: the ops dashboard shows it.
+    api_usage_used = models.PositiveIntegerField(default=0)
+    api_usage_limit = models.PositiveIntegerField(default=0)
+    api_usage_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:
@@ -188,6 +193,9 @@ class SyncJob(models.Model):
         NEEDS_REVIEW = "needs_review", "Needs review"
         FAILED = "failed", "Failed"
         SKIPPED = "skipped", "Skipped"
+        # Ops or a tenant admin decided the job is not to be synced (with a reason):
+        # ended, and counted apart from failures.
+        DISMISSED = "dismissed", "Dismissed"
 
     class Wait(models.TextChoices):
         """What a pending job waits for, so each wait is lifted by what ends it alone."""
@@ -232,12 +240,25 @@ class SyncJob(models.Model):
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
     )
+    dismissed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
+        permissions = [
+            (
+                "operate_syncs",
+                "Can operate syncs (resolve, retry, dismiss, run now, resume, reassign)",
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["lock_key"],
@@ -249,6 +270,9 @@ class SyncJob(models.Model):
             models.Index(fields=["state", "next_attempt_at"]),
             models.Index(fields=["tenant", "state", "id"]),
             models.Index(fields=["tenant", "content_type", "object_id"]),
+            # The ops dashboard: jobs by tenant and state over a window, outcomes per hour.
+            models.Index(fields=["created_at", "tenant", "state"]),
+            models.Index(fields=["finished_at", "state"]),
         ]
 
     def __str__(self) -> str:
@@ -277,6 +301,10 @@ class SyncAttempt(models.Model):
 
     class Meta:
         ordering = ["started_at", "id"]
+        indexes = [
+            # The ops dashboard: API calls per day and top error codes over a window.
+            models.Index(fields=["started_at"]),
+        ]
 
     def __str__(self) -> str:
         return f"attempt of job {self.job_id}: {self.outcome}"

@@ -19,6 +19,12 @@ class Tenant(models.Model):
 
     class Meta:
         ordering = ["name"]
+        permissions = [
+            (
+                "manage_tenant_credentials",
+                "Can manage tenant credentials (API keys, webhook secrets)",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name

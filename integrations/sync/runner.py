@@ -76,6 +76,11 @@ def _claim_run(claim: Claim) -> bool:
         SalesforceConnection.objects.filter(pk=connection.pk).update(paused_until=pause)
         logger.warning("tenant %s: API limit reached, syncing paused until %s", tenant.slug, pause)
     if client.usage.limit:
+        SalesforceConnection.objects.filter(pk=connection.pk).update(
+            api_usage_used=client.usage.used,
+            api_usage_limit=client.usage.limit,
+            api_usage_at=timezone.now(),
+        )
         logger.info(
             "tenant %s: %s API calls for %s jobs; the org has used %s of %s today",
             tenant.slug,
