@@ -227,6 +227,8 @@ class SyncJob(models.Model):
     # Records a person chooses between when the job needs review.
     candidates = models.JSONField(default=list, blank=True)
     attempt_count = models.PositiveIntegerField(default=0)
+    # The Salesforce error code of the last attempt ("" when it had none): ops filter by it.
+    last_error_code = models.CharField(max_length=80, blank=True, db_index=True)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     waiting_for = models.CharField(max_length=10, choices=Wait.choices, blank=True, default="")
     # A running job whose lease passed is taken to have lost its worker.

@@ -170,16 +170,9 @@ def integration_settings_for_tenant(*, tenant: Tenant) -> IntegrationSettings | 
 
 
 def sync_job_log(*, tenant: Tenant, state: str | None = None) -> QuerySet[SyncJob]:
-    """The tenant's sync log, newest first: each job with the attempts it made, the API
-    calls they spent and the last Salesforce error code, computed in the one query."""
-    last_error = (
-        SyncAttempt.objects.filter(job=models.OuterRef("pk"))
-        .exclude(salesforce_error_code="")
-        .order_by("-started_at", "-id")
-        .values("salesforce_error_code")[:1]
-    )
+    """The tenant's sync log, newest first: each job with the attempts it made and the
+    API calls they spent, computed in the one query."""
     return sync_job_list(tenant=tenant, state=state).annotate(
         attempts_made=models.Count("attempts"),
         api_calls_spent=models.Sum("attempts__api_calls", default=0),
-        last_error_code=models.Subquery(last_error),
     )

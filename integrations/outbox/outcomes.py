@@ -106,6 +106,7 @@ def job_finish(job: SyncJob, token: uuid.UUID, finish: Finish, facts: AttemptFac
             state=step.state,
             reason=step.reason,
             candidates=finish.candidates,
+            last_error_code=error.code if error else "",
             attempt_count=step.attempts,
             next_attempt_at=step.next_attempt,
             waiting_for=step.waiting,

@@ -203,6 +203,7 @@ def test_the_sync_log_lists_the_tenants_jobs_newest_first_with_their_attempts(
         local_object=HighlightFactory(meeting=meeting, external_id="h1"),
         state=SyncJob.State.FAILED,
         reason="A validation rule refused the Note.",
+        last_error_code="FIELD_CUSTOM_VALIDATION_EXCEPTION",
     )
     SyncAttemptFactory(job=older, api_calls=2, salesforce_error_code="UNABLE_TO_LOCK_ROW")
     SyncAttemptFactory(
