@@ -262,5 +262,7 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django": {"level": "INFO"}, "django_q": {"level": "WARNING"}},
+    # django-q2 logs as "django-q": two lines per task and its cluster's heartbeats at
+    # INFO. The sync logs every decision itself, so only its warnings are kept.
+    "loggers": {"django": {"level": "INFO"}, "django-q": {"level": "WARNING"}},
 }

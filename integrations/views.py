@@ -47,7 +47,7 @@ def _callback_url(request: HttpRequest) -> str:
     return request.build_absolute_uri(reverse("integrations:salesforce-callback"))
 
 
-@tenant_page(admin_only=True)
+@tenant_page(admin_only=True, acts=True)
 def salesforce_connect(request: TenantRequest) -> HttpResponse:
     try:
         pending = oauth_authorization_start(redirect_uri=_callback_url(request))
@@ -63,7 +63,7 @@ def salesforce_connect(request: TenantRequest) -> HttpResponse:
     return redirect(pending.url)
 
 
-@tenant_page(admin_only=True)
+@tenant_page(admin_only=True, acts=True)
 def salesforce_callback(request: TenantRequest) -> HttpResponse:
     pending = request.session.pop(SESSION_KEY, None)
     tenant = request.membership.tenant

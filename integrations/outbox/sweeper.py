@@ -104,6 +104,8 @@ def tenant_jobs_reconnected(*, tenant: Tenant) -> int:
         tenant=tenant, state=State.PENDING, waiting_for=Wait.CONNECTION
     )
     count = waiting.update(next_attempt_at=None, waiting_for=Wait.NOTHING, dispatched_at=None)
+    if count:
+        logger.info("tenant %s reconnected: %s jobs stop waiting and run", tenant.slug, count)
     transaction.on_commit(lambda: _tenant_dispatch(tenant.pk))
     return count
 
@@ -114,6 +116,9 @@ def tenant_pause_lift(*, tenant: Tenant) -> int:
     count = SyncJob.objects.filter(
         tenant=tenant, state=State.PENDING, waiting_for=Wait.API_LIMIT
     ).update(next_attempt_at=None, waiting_for=Wait.NOTHING, dispatched_at=None)
+    logger.info(
+        "tenant %s: API-limit pause lifted; %s jobs stop waiting and run", tenant.slug, count
+    )
     transaction.on_commit(lambda: _tenant_dispatch(tenant.pk))
     return count
 

@@ -33,7 +33,8 @@ def sync_jobs_run(*, job_id: int) -> None:
     claim = jobs_claim_batch(job_id, now=timezone.now())
     if claim is None:
         job_dispatch_missed(job_id)
-        logger.info("sync job %s not claimed: already taken, not due, or its object busy", job_id)
+        # Said at every redelivery of a waiting job: only worth reading when debugging.
+        logger.debug("sync job %s not claimed: already taken, not due, or its object busy", job_id)
         return
     tenant_id = claim.jobs[0].tenant_id
     ran = False
@@ -67,6 +68,7 @@ def _claim_run(claim: Claim) -> bool:
     settings_row, _ = IntegrationSettings.objects.get_or_create(tenant=tenant)
     if not _can_sync(claim, connection) or connection is None:
         return False
+    _waits_end(claim)
     started = time.perf_counter()
     client = connection_client(connection, on_call=_lease_keeper(claim))
     runs = [Run(JobContext(job, tenant, settings_row, connection)) for job in claim.jobs]
@@ -128,6 +130,18 @@ def _can_sync(claim: Claim, connection: SalesforceConnection | None) -> bool:
             job_release(job, claim.token, reason, waiting_for=Wait.API_LIMIT, until=paused)
         return False
     return True
+
+
+def _waits_end(claim: Claim) -> None:
+    """A job that waited for something outside it (the API limit, a connection, another
+    sync, its turn, an answer from Salesforce) was logged when it started waiting; it is
+    logged once more now that it runs, and not in between."""
+    ended: dict[str, list[int]] = {}
+    for job in claim.jobs:
+        if job.waiting_for not in (Wait.NOTHING, Wait.BACKOFF):
+            ended.setdefault(job.get_waiting_for_display(), []).append(job.pk)
+    for what, job_ids in ended.items():
+        logger.info("sync jobs %s stop waiting for %s and run", job_ids, what.lower())
 
 
 def _lease_keeper(claim: Claim) -> Callable[[], None]:
