@@ -33,10 +33,11 @@ test-sqlite: venv
 	@echo "== Test suite on SQLite with the ORM broker"
 	env -u DATABASE_URL -u REDIS_URL $(BIN)/pytest --db-report=$(REPORT) $(PYTEST_ARGS)
 
-# The emulator's conformance tests use no database, so they run once, above.
+# The emulator's conformance tests use no database and the browser tests look at pages,
+# not at the database under them, so both run once, above.
 test-postgres: venv
 	@echo "== Test suite on $${DATABASE_URL%%@*}@... with broker $${REDIS_URL:-(ORM)}"
-	$(BIN)/pytest --db-report=$(REPORT) -m "not emulator" $(PYTEST_ARGS)
+	$(BIN)/pytest --db-report=$(REPORT) -m "not emulator and not browser" $(PYTEST_ARGS)
 
 ## Lint, formatting, types (mypy, strict on integrations and the emulator), the apps'
 ## import contracts, and migrations that match the models.

@@ -1,0 +1,76 @@
+"""Pages tested in a real browser: headless Chromium (Debian's `chromium` package)
+driven by Playwright for Python against a live portal on the test database.
+
+Every page is photographed at a desktop and a phone width under build/screens/, and
+checked not to scroll sideways at either width."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.test import Client
+from playwright.sync_api import Browser, Page, sync_playwright
+
+SCREENS = Path(__file__).resolve().parents[2] / "build" / "screens"
+WIDTHS = {"desktop": 1366, "phone": 390}
+
+# Playwright's sync API runs an event loop in the test's thread; the test body's own
+# database calls (factories, assertions) are still plain synchronous code.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+def chromium_path() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    executable = chromium_path()
+    if executable is None:
+        message = "Chromium is not installed: apt-get install -y chromium"
+        if os.environ.get("BROWSER_TESTS_REQUIRED"):
+            pytest.fail(message)
+        pytest.skip(message)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=["--no-sandbox"])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": WIDTHS["desktop"], "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
+
+
+def sign_in(page: Page, live_url: str, user: User) -> None:
+    """Sign `user` in by giving the browser a session made by Django's test client (the
+    login form itself is walked once, in the ops test)."""
+    client = Client()
+    client.force_login(user)
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME]
+    page.context.add_cookies(
+        [{"name": cookie.key, "value": cookie.value, "url": live_url, "httpOnly": True}]
+    )
+
+
+def screens(page: Page, name: str) -> None:
+    """Photograph the page at each width, and fail when it scrolls sideways."""
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    for label, width in WIDTHS.items():
+        page.set_viewport_size({"width": width, "height": 900})
+        page.screenshot(path=str(SCREENS / f"{name}-{width}.png"), full_page=True)
+        overflow = page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 1, f"{name} scrolls sideways by {overflow}px at {label} width"
+    page.set_viewport_size({"width": WIDTHS["desktop"], "height": 900})
