@@ -1,5 +1,8 @@
 """Ops pages for meetings, highlights and activities. Their sync history (mappings,
-jobs) is added by integrations' admin, which knows about syncing; this app does not."""
+jobs) is added by integrations' admin, which knows about syncing; this app does not.
+
+Everything here comes from partner products through the API, and a change goes through
+the services that enqueue its sync: ops read these pages, they never edit them."""
 
 from __future__ import annotations
 
@@ -7,16 +10,16 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from core.admin import HTTPS_URLS
+from core.admin import HTTPS_URLS, ReadOnlyAdminMixin
 from meetings.models import Activity, ActivityParticipant, Attendee, Highlight, Meeting, Transcript
 
 
-class AttendeeInline(admin.TabularInline):
+class AttendeeInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = Attendee
     extra = 0
 
 
-class HighlightInline(admin.TabularInline):
+class HighlightInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = Highlight
     extra = 0
     fields = ["external_id", "offset_seconds", "speaker", "text", "version", "is_deleted"]
@@ -25,7 +28,7 @@ class HighlightInline(admin.TabularInline):
 
 
 @admin.register(Meeting)
-class MeetingAdmin(admin.ModelAdmin):
+class MeetingAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     formfield_overrides = HTTPS_URLS
     list_display = ["title", "tenant", "external_id", "start", "status", "processed_at"]
     list_filter = ["status", "tenant"]
@@ -42,14 +45,14 @@ class MeetingAdmin(admin.ModelAdmin):
 
 
 @admin.register(Transcript)
-class TranscriptAdmin(admin.ModelAdmin):
+class TranscriptAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["meeting", "updated_at"]
     list_select_related = ["meeting"]
     search_fields = ["meeting__external_id", "meeting__title"]
 
 
 @admin.register(Highlight)
-class HighlightAdmin(admin.ModelAdmin):
+class HighlightAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
         "external_id",
         "meeting",
@@ -65,13 +68,13 @@ class HighlightAdmin(admin.ModelAdmin):
     readonly_fields = ["version"]
 
 
-class ParticipantInline(admin.TabularInline):
+class ParticipantInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = ActivityParticipant
     extra = 0
 
 
 @admin.register(Activity)
-class ActivityAdmin(admin.ModelAdmin):
+class ActivityAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["external_id", "tenant", "kind", "direction", "started_at", "logged_by_email"]
     list_filter = ["kind", "direction", "tenant"]
     list_select_related = ["tenant"]

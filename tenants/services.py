@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 import secrets
 from typing import cast
 
@@ -7,22 +8,40 @@ from django.contrib.auth.models import User
 from django.db import transaction
 
 from core.errors import InvalidInput
+from core.services import model_update
 from tenants.models import Membership, Tenant, TenantAPIKey
+
+# Labels of letters, digits and inner hyphens, and a top-level label of letters (or an
+# internationalised one, "xn--..."): "acme.com", "eu.acme.co.uk".
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+_DOMAIN = re.compile(rf"^(?:{_LABEL}\.)+(?:[a-z]{{2,63}}|xn--[a-z0-9-]{{1,59}})$")
+
+
+def domain_normalise(raw: str) -> str:
+    """One internal domain as it is stored: trimmed, lower-cased, without a leading "@"
+    or a trailing dot. InvalidInput names the entry when it is not a domain (a bare
+    word, an address with a scheme or a path)."""
+    domain = raw.strip().lower().lstrip("@").rstrip(".")
+    try:
+        ascii_form = domain.encode("idna").decode("ascii")
+    except UnicodeError:
+        ascii_form = ""
+    if len(ascii_form) > 253 or not _DOMAIN.match(ascii_form):
+        raise InvalidInput(
+            f"“{raw.strip()}” is not a domain, e.g. acme.com", field="internal_domains"
+        )
+    return domain
 
 
 def domains_normalise(domains: list[str]) -> list[str]:
-    cleaned: list[str] = []
-    for raw in domains:
-        domain = raw.strip().lower().lstrip("@").rstrip(".")
-        if not domain or "." not in domain or " " in domain:
-            raise InvalidInput(f"'{raw}' is not a domain name.", field="internal_domains")
-        if domain not in cleaned:
-            cleaned.append(domain)
-    return cleaned
+    """A tenant's internal domains, each normalised, each once, in the order given."""
+    return list(dict.fromkeys(domain_normalise(raw) for raw in domains))
 
 
 @transaction.atomic
 def tenant_create(*, name: str, slug: str, internal_domains: list[str]) -> Tenant:
+    """A new tenant, with the secret the meeting scheduler signs its webhooks with (the
+    caller shows it once: it is stored encrypted and never shown again)."""
     if Tenant.objects.filter(slug=slug).exists():
         raise InvalidInput(f"A tenant with the slug '{slug}' exists already.", field="slug")
     return Tenant.objects.create(
@@ -31,6 +50,19 @@ def tenant_create(*, name: str, slug: str, internal_domains: list[str]) -> Tenan
         internal_domains=domains_normalise(internal_domains),
         scheduler_webhook_secret=secrets.token_urlsafe(32),
     )
+
+
+TENANT_FIELDS = ("name", "slug", "internal_domains")
+
+
+def tenant_update(*, tenant: Tenant, name: str, slug: str, internal_domains: list[str]) -> Tenant:
+    """Rename a tenant or change its internal domains (its credentials have services of
+    their own: API keys, the webhook secret)."""
+    if Tenant.objects.filter(slug=slug).exclude(pk=tenant.pk).exists():
+        raise InvalidInput(f"A tenant with the slug '{slug}' exists already.", field="slug")
+    data = {"name": name, "slug": slug, "internal_domains": domains_normalise(internal_domains)}
+    tenant, _ = model_update(instance=tenant, fields=TENANT_FIELDS, data=data)
+    return tenant
 
 
 def membership_add(*, tenant: Tenant, user: User, role: str) -> Membership:

@@ -2,7 +2,11 @@
 
 meetings and scheduler know nothing about syncing, so their admins carry no sync
 inlines; integrations re-registers each synced model with a subclass of its admin that
-adds what was written to Salesforce (mappings) and the jobs that wrote it."""
+adds what was written to Salesforce (mappings) and the jobs that wrote it.
+
+The workers' own task history (django-q2's successful and failed tasks) is re-registered
+too: running a task again is acting on syncs, so it asks for the permission to operate
+them like every other action."""
 
 from __future__ import annotations
 
@@ -11,8 +15,13 @@ from typing import Any
 from django.contrib import admin
 from django.contrib.contenttypes.admin import GenericTabularInline
 from django.db import models
+from django.db.models import QuerySet
 from django.http import HttpRequest
+from django_q.admin import FailAdmin, TaskAdmin, resubmit_task
+from django_q.models import Failure, Success
 
+from core.admin import ReadOnlyAdminMixin
+from integrations.admin.permissions import OperateSyncsMixin
 from integrations.models import SyncAttempt, SyncJob, SyncMapping
 
 # Importing these modules registers their ModelAdmins, so they are in place to be
@@ -23,21 +32,13 @@ from scheduler.admin import BookingAdmin
 from scheduler.models import Booking
 
 
-class ReadOnlyInlineMixin:
-    """Sync history is a record of what happened: ops read it, never edit it."""
+class ReadOnlyInlineMixin(ReadOnlyAdminMixin):
+    """Sync history is a record of what happened: ops read it, never edit or delete it
+    (an attempt is only ever seen through these inlines)."""
 
     extra = 0
     can_delete = False
     show_change_link = True
-
-    def has_add_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
-        return False
 
 
 MAPPING_COLUMNS = (
@@ -103,7 +104,40 @@ SYNCED_MODEL_ADMINS: dict[type[models.Model], type[admin.ModelAdmin[Any]]] = {
 }
 
 
+class TaskResubmitMixin(OperateSyncsMixin):
+    """django-q2 offers "resubmit" to anyone who can see its task lists."""
+
+    actions = ["resubmit"]
+
+    @admin.action(description="Run the selected tasks again", permissions=["operate"])
+    def resubmit(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        count = queryset.count()
+        # django-q2's own action: it queues each task again (and drops a failed one's
+        # row, since its new run records its own result).
+        resubmit_task(self, request, queryset)
+        self.message_user(request, f"{count} task(s) queued again.")  # type: ignore[attr-defined]
+
+
+# django-q2 ships untyped, so its admins are `Any` to mypy.
+class SuccessfulTaskAdmin(TaskResubmitMixin, TaskAdmin):  # type: ignore[misc]
+    pass
+
+
+class FailedTaskAdmin(TaskResubmitMixin, FailAdmin):  # type: ignore[misc]
+    pass
+
+
+TASK_ADMINS: dict[type[models.Model], type[admin.ModelAdmin[Any]]] = {
+    Success: SuccessfulTaskAdmin,
+    Failure: FailedTaskAdmin,
+}
+
+
 def synced_admins_register() -> None:
-    for synced_model, model_admin in SYNCED_MODEL_ADMINS.items():
-        admin.site.unregister(synced_model)
-        admin.site.register(synced_model, model_admin)
+    """Put the synced models' admins with their sync history, and the workers' task
+    admins whose "run again" asks for the permission to operate syncs, in place of the
+    ones their apps registered."""
+    for model, model_admin in {**SYNCED_MODEL_ADMINS, **TASK_ADMINS}.items():
+        if admin.site.is_registered(model):
+            admin.site.unregister(model)
+        admin.site.register(model, model_admin)
