@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, cast
 
 from django import forms
@@ -165,6 +166,20 @@ class SyncJobResolveForm(forms.Form):
                 label="Salesforce Id", max_length=18, required=False
             )
 
+    def addresses(self) -> list[dict[str, Any]]:
+        """For an activity, per address: the records offered for it and the fields of its
+        answer, for a page that lays them out itself."""
+        candidates: list[dict[str, Any]] = list(self.job.candidates or [])
+        return [
+            {
+                "email": email,
+                "candidates": [c for c in candidates if c.get("email") == email],
+                "choice": self[f"choice_{index}"],
+                "company": self[f"company_{index}"],
+            }
+            for index, email in enumerate(self.emails)
+        ]
+
     def resolve_kwargs(self) -> dict[str, Any]:
         """`choice` or `choices` for `sync_job_resolve`."""
         data = self.cleaned_data
@@ -180,3 +195,45 @@ class SyncJobResolveForm(forms.Form):
         if data["choice"] == OTHER:
             return {"choice": {"object": data["other_object"], "id": data["other_id"].strip()}}
         return {"choice": _record_from_value(data["choice"], self.names)}
+
+
+class SyncJobTargetForm(forms.Form):
+    """The one record a job links to, as ops choose it: a candidate or a record found by
+    name (`Object:Id:Name`, the radio values of the page), or another record by Id. The
+    service checks the record; this only shapes the answer."""
+
+    record = forms.CharField(max_length=320)
+    other_object = forms.ChoiceField(label="Object", choices=RECORD_OBJECTS, required=False)
+    other_id = forms.CharField(label="Salesforce Id", max_length=18, required=False)
+
+    def __init__(self, *args: Any, objects: Sequence[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["record"].error_messages["required"] = (
+            "Choose a record, or give another one by its Id."
+        )
+        # The objects the job's record may be (the service says which).
+        other_object = cast(forms.ChoiceField, self.fields["other_object"])
+        other_object.choices = [(name, name) for name in objects]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("record") == OTHER and not str(data.get("other_id", "")).strip():
+            self.add_error("other_id", "Paste the Salesforce Id of the record.")
+        return data
+
+    def choice(self) -> dict[str, str]:
+        """`choice` for `sync_job_resolve` and `sync_job_retarget`."""
+        data = self.cleaned_data
+        if data["record"] == OTHER:
+            return {"object": data["other_object"], "id": data["other_id"].strip()}
+        return _record_from_value(data["record"], {})
+
+
+class SyncJobDismissForm(forms.Form):
+    reason = forms.CharField(
+        label="Why is it dismissed?",
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        help_text="Shown in the job's history and in the tenant's sync log. Nothing "
+        "already written to Salesforce is undone; the job only stops.",
+    )
