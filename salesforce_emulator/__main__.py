@@ -65,7 +65,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  CA certificate: {cert}", flush=True)
     if args.access_token:
         print("  access token from --access-token accepted", flush=True)
-    if refresh:
+    if refresh and sys.stdout.isatty():
+        # Shown to a person at a terminal only, never written to a log file.
         print(f"  refresh token: {refresh}", flush=True)
     if args.data:
         print(f"  records kept in {args.data}", flush=True)

@@ -22,7 +22,7 @@ def org_summary(registry: Registry, org: Org) -> dict[str, Any]:
     return {
         "id": org.id,
         "name": org.name,
-        "instance_url": registry.base_url,
+        "instance_url": registry.instance_url(org),
         "admin_user_id": org.admin_user_id,
         "shared_activities": org.shared_activities,
         "api_calls": org.api_calls,
@@ -54,6 +54,7 @@ def _route(
                 body.get("name", "Emulated Org"),
                 shared_activities=body.get("shared_activities", True),
                 admin_email=body.get("admin_email"),
+                my_domain=body.get("my_domain", ""),
             )
             return _json(
                 {

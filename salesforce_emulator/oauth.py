@@ -221,7 +221,7 @@ def _token_body(
         "access_token": session.token,
         "signature": signature,
         "scope": scope,
-        "instance_url": registry.base_url,
+        "instance_url": registry.instance_url(registry.orgs[session.org_id]),
         "id": identity,
         "token_type": "Bearer",
         "issued_at": issued_at,
@@ -244,7 +244,7 @@ def _identity(
     """The identity service's answer. Its API URLs hold the literal ``{version}`` unless
     the request names a version (``latest`` being the newest), as Salesforce documents."""
     user = org.tables["User"][session.user_id]
-    base = registry.base_url
+    base = registry.instance_url(org)
     if version == "latest":
         version = VERSIONS[-1]
     version = version or "{version}"

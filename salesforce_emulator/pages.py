@@ -1,4 +1,8 @@
-"""Plain HTML pages showing what clients wrote into the emulated orgs."""
+"""Plain HTML pages showing what clients wrote into the emulated orgs.
+
+A host shows the orgs whose instance it is (``Registry.orgs_on_host``): an org with a
+domain of its own only there, the others on the server's host. No login is asked (this
+is an emulator), so the host is what keeps one org's records off another's pages."""
 
 from __future__ import annotations
 
@@ -7,13 +11,17 @@ from urllib.parse import quote
 
 from werkzeug.wrappers import Request, Response
 
+from . import ids, record_pages
 from .registry import Registry
+from .store import Org
 
 _STYLE = """<style>
 body { font-family: sans-serif; margin: 2em; }
 table { border-collapse: collapse; font-size: 13px; }
 td, th { border: 1px solid #ccc; padding: 3px 6px; vertical-align: top; text-align: left; }
 th { background: #f3f3f3; }
+.muted { color: #666; }
+.note { white-space: pre-wrap; border: 1px solid #ccc; padding: 8px; max-width: 60em; }
 </style>"""
 
 
@@ -28,21 +36,35 @@ def _page(title: str, body: str, status: int = 200) -> Response:
 
 def handle(request: Request, registry: Registry) -> Response:
     parts = [p for p in request.path.split("/") if p]
+    orgs = registry.orgs_on_host(request.host)
     if not parts:
-        return _index(registry)
-    if len(parts) >= 3 and parts[0] == "orgs" and parts[1] in registry.orgs:
+        return _index(registry, orgs)
+    if len(parts) == 1 and ids.to18(parts[0]) is not None:
+        return _record(orgs, parts[0])
+    if len(parts) == 5 and parts[:2] == ["lightning", "r"] and parts[4] == "view":
+        return _record(orgs, parts[3], parts[2])
+    shown = {org.id: org for org in orgs}
+    if len(parts) >= 3 and parts[0] == "orgs" and parts[1] in shown:
+        org = shown[parts[1]]
         if parts[2] == "log" and len(parts) == 3:
-            return _log(registry, parts[1])
+            return _log(org)
         if len(parts) == 4 and parts[2] == "objects":
-            return _object(registry, parts[1], parts[3], request.args.get("deleted") == "1")
+            return _object(org, parts[3], request.args.get("deleted") == "1")
     return _page("Not found", "<p>No such page.</p>", 404)
 
 
-def _index(registry: Registry) -> Response:
-    if not registry.orgs:
+def _record(orgs: list[Org], record_id: str, sobject: str | None = None) -> Response:
+    found = record_pages.record_find(orgs, record_id, sobject)
+    if found is None:
+        return _page("Not found", "<p>No such record.</p>", 404)
+    return _page(record_pages.record_title(found), record_pages.record_body(found))
+
+
+def _index(registry: Registry, orgs: list[Org]) -> Response:
+    if not orgs:
         return _page("Salesforce emulator", "<p>No orgs yet.</p>")
-    sections = [f"<p>Instance URL: <code>{escape(registry.base_url)}</code></p>"]
-    for org in list(registry.orgs.values()):
+    sections = []
+    for org in orgs:
         with org.lock:
             counts = [
                 (name, sum(1 for r in org.tables[name].values() if not r["IsDeleted"]))
@@ -56,6 +78,7 @@ def _index(registry: Registry) -> Response:
         )
         sections.append(
             f"<h2>{escape(org.name)} <small>({escape(org.id)})</small></h2>"
+            f"<p>Instance URL: <code>{escape(registry.instance_url(org))}</code></p>"
             f"<p>API calls today: {escape(calls)} · "
             f"<a href='/orgs/{quote(org.id)}/log'>request log</a></p>"
             f"<table><tr><th>Object</th><th>Records</th></tr>{rows}</table>"
@@ -63,8 +86,7 @@ def _index(registry: Registry) -> Response:
     return _page("Salesforce emulator", "".join(sections))
 
 
-def _object(registry: Registry, org_id: str, sobject: str, show_deleted: bool) -> Response:
-    org = registry.orgs[org_id]
+def _object(org: Org, sobject: str, show_deleted: bool) -> Response:
     with org.lock:
         name = org.object_name(sobject)
         if name is None:
@@ -73,9 +95,7 @@ def _object(registry: Registry, org_id: str, sobject: str, show_deleted: bool) -
         records = [dict(r) for r in org.tables[name].values() if show_deleted or not r["IsDeleted"]]
     head = "".join(f"<th>{escape(f)}</th>" for f in fields)
     body = "".join(
-        "<tr>"
-        + "".join(f"<td>{escape('' if r.get(f) is None else str(r.get(f)))}</td>" for f in fields)
-        + "</tr>"
+        "<tr>" + "".join(f"<td>{_cell(f, r.get(f))}</td>" for f in fields) + "</tr>"
         for r in records
     )
     toggle = (
@@ -88,8 +108,15 @@ def _object(registry: Registry, org_id: str, sobject: str, show_deleted: bool) -
     )
 
 
-def _log(registry: Registry, org_id: str) -> Response:
-    org = registry.orgs[org_id]
+def _cell(field: str, value: object) -> str:
+    if value is None:
+        return ""
+    if field == "Id":  # each record's own page
+        return f"<a href='/{quote(str(value))}'>{escape(str(value))}</a>"
+    return escape(str(value))
+
+
+def _log(org: Org) -> Response:
     with org.lock:
         entries = list(org.request_log)[-1000:]
     rows = "".join(

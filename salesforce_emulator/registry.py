@@ -11,6 +11,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from . import ids
 from .errors import invalid_session
@@ -84,12 +85,17 @@ class Registry:
         admin_email: str | None = None,
         org_id: str | None = None,
         access_token: str | None = None,
+        my_domain: str = "",
     ) -> tuple[Org, Session, RefreshGrant]:
+        my_domain = my_domain.strip().lower()
+        if my_domain and (not _HOST_RE.match(my_domain) or self.org_of_domain(my_domain)):
+            raise ValueError(f"not a host name free for an org: {my_domain!r}")
         org = Org(
             id=org_id or self.id_factory.new("00D"),
             name=name,
             id_factory=self.id_factory,
             shared_activities=shared_activities,
+            my_domain=my_domain,
         )
         slug = re.sub(r"[^a-z0-9]+", "", name.lower())[:24] or "org"
         email = admin_email or f"admin@{slug}.example.com"
@@ -203,6 +209,31 @@ class Registry:
     def identity_url(self, org_id: str, user_id: str) -> str:
         return f"{self.base_url}/id/{org_id}/{user_id}"
 
+    # ----- Instances: the host each org is served on ------------------------------
+
+    def instance_url(self, org: Org) -> str:
+        """The org's own host when it has one (on the server's port), else the server's."""
+        if not org.my_domain:
+            return self.base_url
+        parts = urlsplit(self.base_url)
+        port = f":{parts.port}" if parts.port else ""
+        return f"{parts.scheme}://{org.my_domain}{port}"
+
+    def org_of_domain(self, host: str) -> Org | None:
+        with self.lock:
+            return next((o for o in self.orgs.values() if o.my_domain == host.lower()), None)
+
+    def orgs_on_host(self, host: str) -> list[Org]:
+        """The orgs whose instance a request's ``Host`` names: the one org that has it as
+        its own domain, else every org without a domain of its own. An org with its own
+        domain is never served on another host."""
+        name = _host_name(host)
+        own = self.org_of_domain(name)
+        if own is not None:
+            return [own]
+        with self.lock:
+            return [o for o in self.orgs.values() if not o.my_domain]
+
     # ----- Persistence -----------------------------------------------------------
 
     def request_save(self) -> None:
@@ -266,6 +297,7 @@ class Registry:
                 id_factory=self.id_factory,
                 shared_activities=data.get("shared_activities", True),
                 admin_user_id=data["admin_user_id"],
+                my_domain=data.get("my_domain", ""),
                 api_max=data.get("api_max", 100_000),
                 api_calls=data.get("api_calls", 0),
                 query_batch_size=data.get("query_batch_size", 2000),
@@ -280,6 +312,18 @@ class Registry:
         for item in state.get("apps", []):
             self.apps[item["client_id"]] = ConnectedApp(**item)
         return True
+
+
+# A DNS name (labels of letters, digits and inner hyphens), as a My Domain host is.
+_HOST_RE = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$")
+
+
+def _host_name(host: str) -> str:
+    """``Host`` without its port: ``[::1]:8765`` -> ``::1``, ``a.example:443`` -> ``a.example``."""
+    host = host.strip().lower()
+    if host.startswith("["):
+        return host[1 : host.find("]")] if "]" in host else host[1:]
+    return host.rsplit(":", 1)[0] if ":" in host else host
 
 
 def _bearer(authorization: str | None) -> str | None:

@@ -109,6 +109,9 @@ class Org:
     id_factory: ids.IdFactory
     shared_activities: bool = True
     admin_user_id: str = ""
+    # The org's own host name ("My Domain"); empty: the server's host, shared by the orgs
+    # without one, as orgs on one Salesforce instance once shared its host.
+    my_domain: str = ""
     api_max: int = 100_000
     api_calls: int = 0
     query_batch_size: int = 2000
@@ -993,6 +996,7 @@ class Org:
             "name": self.name,
             "shared_activities": self.shared_activities,
             "admin_user_id": self.admin_user_id,
+            "my_domain": self.my_domain,
             "api_max": self.api_max,
             "api_calls": self.api_calls,
             "query_batch_size": self.query_batch_size,

@@ -43,7 +43,7 @@ class OrgHandle:
 
     @property
     def instance_url(self) -> str:
-        return self._registry.base_url
+        return self._registry.instance_url(self._org)
 
     @property
     def admin_user_id(self) -> str:
@@ -204,9 +204,15 @@ class EmulatorServer:
         name: str = "Emulated Org",
         shared_activities: bool = True,
         admin_email: str | None = None,
+        my_domain: str = "",
     ) -> OrgHandle:
+        """A new org; with ``my_domain`` (a host name that reaches this server, such as
+        ``localhost``) it has an instance of its own, as a My Domain org does."""
         org, session, grant = self.registry.create_org(
-            name, shared_activities=shared_activities, admin_email=admin_email
+            name,
+            shared_activities=shared_activities,
+            admin_email=admin_email,
+            my_domain=my_domain,
         )
         return OrgHandle(self.registry, org, session.token, grant.token)
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Starts the Salesforce emulator, migrates, loads the demo tenant, then runs the
-# django-q2 worker and the web server until Ctrl-C stops them all.
+# Starts the Salesforce emulator, migrates, loads the demo tenant (its first sync runs
+# then), then runs the django-q2 worker and the web server until Ctrl-C stops them all.
+# Secrets are printed here for the person running the demo, never written to var/*.log.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
@@ -89,7 +90,11 @@ The portal is running (Ctrl-C stops everything):
   Partner API docs:      http://127.0.0.1:${WEB_PORT}/api/docs/
   OpenAPI schema:        http://127.0.0.1:${WEB_PORT}/api/schema/
   Salesforce emulator:   ${EMULATOR_URL}/   (certificate: var/emulator-ca.pem)
+  A Salesforce record:   ${EMULATOR_URL}/<Id>   (where "open in Salesforce" leads)
   Logs:                  var/web.log, var/worker.log, var/emulator.log
+  Local secrets:         var/demo-secrets.json, .env (readable by you only)
+
 TXT
+$PY manage.py demo_webhook --portal-url "http://127.0.0.1:${WEB_PORT}"
 wait -n "${pids[@]}"
 echo "A process stopped; see the logs in var/."
