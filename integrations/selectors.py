@@ -23,6 +23,7 @@ from integrations.models import (
 )
 from meetings.models import Activity, ActivityParticipant, Attendee, Highlight, Meeting
 from scheduler.models import Booking
+from tenants.emails import email_is_internal
 from tenants.models import Tenant
 
 
@@ -53,11 +54,17 @@ def _local_objects() -> GenericPrefetch[str]:
             Meeting.objects.all(),
             Highlight.objects.select_related("meeting"),
             Attendee.objects.select_related("meeting"),
-            Activity.objects.all(),
+            Activity.objects.prefetch_related("participants"),
             ActivityParticipant.objects.select_related("activity"),
             Booking.objects.all(),
         ],
     )
+
+
+def sync_jobs_with_objects(jobs: QuerySet[SyncJob]) -> QuerySet[SyncJob]:
+    """Jobs of any tenants, each with its tenant and its local object and what names it
+    (see `sync_object_label`), in a number of queries that does not grow with the rows."""
+    return jobs.select_related("tenant", "content_type").prefetch_related(_local_objects())
 
 
 def sync_job_list(
@@ -69,6 +76,17 @@ def sync_job_list(
     if operation:
         jobs = jobs.filter(operation=operation)
     return jobs.prefetch_related(_local_objects()).order_by("-created_at", "-id")
+
+
+def sync_job_error_codes() -> list[str]:
+    """The Salesforce error codes jobs of any tenant last ended an attempt with."""
+    codes = (
+        SyncJob.objects.exclude(last_error_code="")
+        .order_by("last_error_code")
+        .values_list("last_error_code", flat=True)
+        .distinct()
+    )
+    return list(codes)
 
 
 def sync_job_get(*, tenant: Tenant, job_id: int) -> SyncJob:
@@ -159,6 +177,64 @@ def sync_object_ref(local_object: models.Model | None) -> str:
     if isinstance(local_object, OutsidePerson):
         return local_object.email
     return ""
+
+
+def _clip(text: str, length: int = 60) -> str:
+    return text if len(text) <= length else text[: length - 1].rstrip() + "…"
+
+
+def _people_named(emails: Sequence[str]) -> str:
+    if not emails:
+        return "nobody outside"
+    more = len(emails) - 1
+    return emails[0] + (f" and {more} more" if more else "")
+
+
+def sync_object_label(local_object: models.Model | None, *, internal_domains: Sequence[str]) -> str:
+    """A job's or record's local object in words ops recognise: its kind, its title or
+    the outside people in it, and the external id partners name it by. Reads only what
+    `sync_jobs_with_objects` loads."""
+    if isinstance(local_object, Meeting):
+        return f"Meeting “{_clip(local_object.title)}” ({local_object.external_id})"
+    if isinstance(local_object, Highlight):
+        meeting = local_object.meeting
+        deleted = " (deleted)" if local_object.is_deleted else ""
+        return (
+            f"Highlight {local_object.external_id}{deleted} of “{_clip(meeting.title, 40)}” "
+            f"({meeting.external_id})"
+        )
+    if isinstance(local_object, Attendee):
+        return f"{local_object.email} at “{_clip(local_object.meeting.title, 40)}”"
+    if isinstance(local_object, Activity):
+        outside = [
+            p.email or p.phone
+            for p in local_object.participants.all()
+            if not (p.email and email_is_internal(p.email, internal_domains))
+        ]
+        kind = local_object.get_kind_display()
+        return f"{kind} with {_people_named(outside)} ({local_object.external_id})"
+    if isinstance(local_object, ActivityParticipant):
+        activity = local_object.activity
+        kind = activity.get_kind_display().lower()
+        return f"{local_object.email or local_object.phone} on {kind} {activity.external_id}"
+    if isinstance(local_object, Booking):
+        return f"Booking “{_clip(local_object.title)}” with {local_object.guest_email}"
+    if isinstance(local_object, OutsidePerson):
+        return local_object.email
+    return ""
+
+
+def sync_job_records(*, job: SyncJob) -> list[SyncMapping]:
+    """The Salesforce records of what a job is about: a meeting's with its attendees' and
+    highlights', an activity's Tasks (on its participants), a booking's, a highlight's."""
+    obj = job.local_object
+    if isinstance(obj, Meeting):
+        return meeting_sync_state(tenant=job.tenant, meeting=obj).records
+    if isinstance(obj, Activity):
+        return activity_sync_state(tenant=job.tenant, activity=obj).records
+    if obj is None:
+        return []
+    return _sync_state(tenant=job.tenant, objects=[obj]).records
 
 
 def salesforce_connection_for_tenant(*, tenant: Tenant) -> SalesforceConnection | None:

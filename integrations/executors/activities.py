@@ -94,7 +94,7 @@ class ActivityLog(Executor[ActivityReading]):
                 "Confirm which one (or create a Lead) before the activity is logged; the "
                 "choice is remembered for that address.",
                 [
-                    {"email": a.email, "object": p.sobject, "id": p.id, "name": p.name}
+                    {**p.as_candidate().as_dict(), "email": a.email}
                     for a in ambiguous
                     for p in a.people
                 ],

@@ -107,7 +107,7 @@ class BookingLog(Executor[BookingReading]):
         if len(people) > 1:
             return needs_review(
                 f"Several Salesforce records match the guest {booking.guest_email}; choose one.",
-                [{"object": p.sobject, "id": p.id, "name": p.name} for p in people],
+                [p.as_candidate().as_dict() for p in people],
             )
         return people[0], host
 

@@ -114,3 +114,87 @@ def error_from_exception(exc: BaseException) -> SalesforceError:
     if isinstance(exc, requests.RequestException):
         return SalesforceError("retry", "HTTP_ERROR", f"{type(exc).__name__}: {exc}")
     raise exc
+
+
+# What a person does about each kind of refusal. `{m}` is Salesforce's message.
+_ADVICE: dict[str, str] = {
+    "FIELD_CUSTOM_VALIDATION_EXCEPTION": (
+        "Salesforce refused it: {m}. Ask your Salesforce admin, or choose another record."
+    ),
+    "DUPLICATES_DETECTED": (
+        "Salesforce's duplicate rules took it for a record that is already there: {m}. "
+        "Choose that existing record, or ask your Salesforce admin to allow the duplicate."
+    ),
+    "DUPLICATE_VALUE": (
+        "Salesforce already has a record with this unique value: {m}. Choose the existing "
+        "record, or ask your Salesforce admin which field must be unique."
+    ),
+    "REQUIRED_FIELD_MISSING": (
+        "Salesforce requires a field the portal does not fill: {m}. Ask your Salesforce "
+        "admin to give the field a default (or make it optional), then retry."
+    ),
+    "INSUFFICIENT_ACCESS_OR_READONLY": (
+        "The connected Salesforce user may not change this record: {m}. Ask your "
+        "Salesforce admin for access, or choose a record that user can edit; then retry."
+    ),
+    "INSUFFICIENT_ACCESS": (
+        "The connected Salesforce user lacks a permission: {m}. Ask your Salesforce admin "
+        "for it, then retry."
+    ),
+    "CANNOT_INSERT_UPDATE_ACTIVATE_ENTITY": (
+        "An automation in Salesforce (a trigger or flow) refused the change: {m}. Ask your "
+        "Salesforce admin to look at it, then retry."
+    ),
+    "INVALID_CROSS_REFERENCE_KEY": (
+        "The record it links to does not exist or is of the wrong kind: {m}. Choose another record."
+    ),
+    "STRING_TOO_LONG": (
+        "A value is longer than the Salesforce field allows: {m}. Shorten it where it "
+        "comes from (a title, a note), or ask your Salesforce admin to lengthen the "
+        "field; then retry."
+    ),
+    "REQUEST_LIMIT_EXCEEDED": (
+        "The org used up its daily Salesforce API calls. Syncing for this tenant pauses "
+        "and resumes by itself; resume it by hand only once Salesforce allows calls again."
+    ),
+}
+_DELETED_ADVICE = (
+    "The Salesforce record is gone (deleted, or never there): {m}. Retry to make it again, "
+    "or choose another record."
+)
+_REAUTH_ADVICE = (
+    "The Salesforce connection has expired or was revoked. A tenant admin reconnects "
+    "Salesforce on the settings page; the waiting jobs then run by themselves."
+)
+_PASSING_ADVICE = (
+    "A passing problem on Salesforce's side or on the way there{m}. The job retries by "
+    "itself; if it keeps failing, retry it later."
+)
+_DEFAULT_ADVICE = (
+    "{what}: {m}. Retry once the cause is fixed; if it keeps failing, ask your Salesforce "
+    "admin what the message means."
+)
+
+
+def error_advice(code: str, message: str) -> str:
+    """A Salesforce error in plain words, with the next step a person takes ("" when
+    there was no error). Follows the classification above, so the advice never says
+    "retry" for what retrying cannot fix."""
+    if not code and not message:
+        return ""
+    said = message.strip()
+    # Attempts keep the error as `str(SalesforceError)`: "CODE: message".
+    if code and said.startswith(f"{code}: "):
+        said = said[len(code) + 2 :]
+    said = said.rstrip(".")
+    m = said or "no message given"
+    if code in _ADVICE:
+        return _ADVICE[code].format(m=m)
+    if code in DELETED_CODES:
+        return _DELETED_ADVICE.format(m=m)
+    if code in REAUTH_CODES:
+        return _REAUTH_ADVICE
+    if code in RETRYABLE_CODES or code in OUTCOME_UNKNOWN_CODES or code.startswith("HTTP_5"):
+        return _PASSING_ADVICE.format(m=f" ({said})" if said else "")
+    what = f"Salesforce answered {code}" if code else "The sync stopped"
+    return _DEFAULT_ADVICE.format(what=what, m=m)

@@ -15,15 +15,22 @@ from integrations.salesforce.soql import in_list_queries, query_url
 # Salesforce allows at most five query or collection subrequests in one Composite.
 QUERIES_PER_COMPOSITE = 5
 
-CONTACTS = "SELECT Id, Name, Email, AccountId, Account.Name FROM Contact WHERE Email IN {values}"
+# Besides what the matching rules read, each query brings what tells two candidates
+# apart to the person choosing (owners, Account names): parent fields travel in the same
+# query, so they cost no API call.
+CONTACTS = (
+    "SELECT Id, Name, Email, AccountId, Account.Name, Account.Owner.Name, Owner.Name "
+    "FROM Contact WHERE Email IN {values}"
+)
 LEADS = (
-    "SELECT Id, Name, Email, OwnerId, Company FROM Lead "
+    "SELECT Id, Name, Email, OwnerId, Owner.Name, Company FROM Lead "
     "WHERE IsConverted = false AND Email IN {values}"
 )
 USERS = "SELECT Id, Email FROM User WHERE IsActive = true AND Email IN {values}"
 OPPORTUNITIES = (
     "SELECT ContactId, OpportunityId, Opportunity.Name, Opportunity.AccountId, "
-    "Opportunity.IsClosed FROM OpportunityContactRole WHERE Contact.Email IN {values}"
+    "Opportunity.Account.Name, Opportunity.Owner.Name, Opportunity.IsClosed "
+    "FROM OpportunityContactRole WHERE Contact.Email IN {values}"
 )
 
 
@@ -76,12 +83,20 @@ def directory_fetch(
     return directory_from_rows(rows)
 
 
+def _parent(row: dict[str, Any] | None, *path: str) -> str:
+    """A parent record's field from a query row ("" when a parent on the way is null):
+    Salesforce nests `Account.Owner.Name` as {"Account": {"Owner": {"Name": ...}}}."""
+    value: Any = row
+    for name in path:
+        value = value.get(name) if isinstance(value, dict) else None
+    return str(value) if value else ""
+
+
 def directory_from_rows(rows: dict[str, list[dict[str, Any]]]) -> Directory:
     """The records the queries returned, keyed the way the matching rules read them."""
     directory = Directory()
     for row in rows.get("contacts", []):
         email = (row.get("Email") or "").lower()
-        account = row.get("Account") or {}
         directory.contacts.setdefault(email, []).append(
             Person(
                 "Contact",
@@ -89,7 +104,9 @@ def directory_from_rows(rows: dict[str, list[dict[str, Any]]]) -> Directory:
                 email,
                 row.get("Name") or "",
                 account_id=row.get("AccountId") or "",
-                account_name=account.get("Name") or "",
+                account_name=_parent(row, "Account", "Name"),
+                owner_name=_parent(row, "Owner", "Name"),
+                account_owner_name=_parent(row, "Account", "Owner", "Name"),
             )
         )
     for row in rows.get("leads", []):
@@ -102,6 +119,7 @@ def directory_from_rows(rows: dict[str, list[dict[str, Any]]]) -> Directory:
                 row.get("Name") or "",
                 owner_id=row.get("OwnerId") or "",
                 company=row.get("Company") or "",
+                owner_name=_parent(row, "Owner", "Name"),
             )
         )
     for row in rows.get("users", []):
@@ -115,6 +133,8 @@ def directory_from_rows(rows: dict[str, list[dict[str, Any]]]) -> Directory:
                 opp.get("Name") or "",
                 opp.get("AccountId") or "",
                 bool(opp.get("IsClosed")),
+                account_name=_parent(opp, "Account", "Name"),
+                owner_name=_parent(opp, "Owner", "Name"),
             )
         )
     for key in directory.contacts:

@@ -25,6 +25,20 @@ class Person:
     account_name: str = ""
     owner_id: str = ""
     company: str = ""
+    owner_name: str = ""
+    account_owner_name: str = ""
+
+    def as_candidate(self) -> Candidate:
+        """The person as a record to choose: a Lead has no Account, its company stands
+        in for one."""
+        return Candidate(
+            self.sobject,
+            self.id,
+            self.name,
+            email=self.email,
+            account=self.account_name or self.company,
+            owner=self.owner_name,
+        )
 
 
 @dataclass(frozen=True)
@@ -33,18 +47,32 @@ class Opportunity:
     name: str
     account_id: str
     is_closed: bool
+    account_name: str = ""
+    owner_name: str = ""
 
 
 @dataclass(frozen=True)
 class Candidate:
-    """A record a person may choose, as shown to them."""
+    """A record a person may choose, as shown to them. Besides the name, what tells two
+    records apart to a person: the address that led to it, its Account (a Lead's
+    company) and its owner; "" when the lookups did not say."""
 
     sobject: str
     id: str
     name: str
+    email: str = ""
+    account: str = ""
+    owner: str = ""
 
     def as_dict(self) -> dict[str, str]:
-        return {"object": self.sobject, "id": self.id, "name": self.name}
+        return {
+            "object": self.sobject,
+            "id": self.id,
+            "name": self.name,
+            "email": self.email,
+            "account": self.account,
+            "owner": self.owner,
+        }
 
 
 @dataclass
@@ -68,6 +96,14 @@ class Directory:
 
 def _unique(items: Iterable[Any]) -> list[Any]:
     return list(dict.fromkeys(items))
+
+
+def _unique_records(candidates: Iterable[Candidate]) -> list[Candidate]:
+    """Each record once (as first seen), however many addresses led to it."""
+    seen: dict[tuple[str, str], Candidate] = {}
+    for candidate in candidates:
+        seen.setdefault((candidate.sobject, candidate.id), candidate)
+    return list(seen.values())
 
 
 def external_emails(emails: Iterable[str], internal_domains: Sequence[str]) -> list[str]:
@@ -137,15 +173,30 @@ class ManualMatch:
 def organisations_of(
     directory: Directory, contacts: Sequence[Person]
 ) -> tuple[list[Candidate], list[Candidate]]:
-    """The Opportunities (open ones first) and Accounts the Contacts belong to."""
-    opps: dict[str, Opportunity] = {}
+    """The Opportunities (open ones first) and Accounts the Contacts belong to, each with
+    the address of the first Contact that led to it."""
+    opps: dict[str, tuple[Opportunity, str]] = {}
     for contact in contacts:
         for opp in directory.opportunities.get(contact.id, []):
-            opps.setdefault(opp.id, opp)
-    ordered = sorted(opps.values(), key=lambda o: (o.is_closed, o.name, o.id))
-    opportunities = [Candidate("Opportunity", o.id, o.name) for o in ordered]
-    accounts = _unique(
-        Candidate("Account", c.account_id, c.account_name) for c in contacts if c.account_id
+            opps.setdefault(opp.id, (opp, contact.email))
+    ordered = sorted(opps.values(), key=lambda pair: (pair[0].is_closed, pair[0].name, pair[0].id))
+    opportunities = [
+        Candidate(
+            "Opportunity", o.id, o.name, email=email, account=o.account_name, owner=o.owner_name
+        )
+        for o, email in ordered
+    ]
+    accounts = _unique_records(
+        Candidate(
+            "Account",
+            c.account_id,
+            c.account_name,
+            email=c.email,
+            account=c.account_name,
+            owner=c.account_owner_name,
+        )
+        for c in contacts
+        if c.account_id
     )
     return opportunities, accounts
 
@@ -225,8 +276,8 @@ def auto_match(directory: Directory, emails: Sequence[str], order: Sequence[str]
     levels: dict[str, list[Candidate]] = {
         "Account": accounts,
         "Opportunity": open_opps or opportunities,
-        "Lead": [Candidate("Lead", p.id, p.name) for p in leads],
-        "Contact": [Candidate("Contact", p.id, p.name) for p in contacts],
+        "Lead": [p.as_candidate() for p in leads],
+        "Contact": [p.as_candidate() for p in contacts],
     }
     for level in order:
         found = levels.get(level, [])
