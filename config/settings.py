@@ -49,7 +49,7 @@ else:
     ]
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "portal.apps.OpsAdminConfig",  # the Django admin, its index with the ops dashboard
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

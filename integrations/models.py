@@ -275,6 +275,23 @@ class SyncJob(models.Model):
             # The ops dashboard: jobs by tenant and state over a window, outcomes per hour.
             models.Index(fields=["created_at", "tenant", "state"]),
             models.Index(fields=["finished_at", "state"]),
+            # The ops dashboard: each tenant's last success, one lookup per tenant.
+            models.Index(
+                fields=["tenant", "state", "finished_at"], name="sync_job_tenant_last_finished"
+            ),
+            # The ops dashboard: jobs waiting (for someone, or their turn) counted per
+            # tenant without reading the table. The condition is written with OR:
+            # PostgreSQL cannot match a query's `state IN (...)` to the array cast that
+            # `state__in` makes in an index condition.
+            models.Index(
+                fields=["tenant", "state", "next_attempt_at", "created_at"],
+                condition=(
+                    models.Q(state="pending")
+                    | models.Q(state="needs_review")
+                    | models.Q(state="failed")
+                ),
+                name="sync_job_waiting_by_tenant",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -306,6 +323,11 @@ class SyncAttempt(models.Model):
         indexes = [
             # The ops dashboard: API calls per day and top error codes over a window.
             models.Index(fields=["started_at"]),
+            # The same, read from the index alone (a covering index).
+            models.Index(
+                fields=["started_at", "api_calls", "salesforce_error_code"],
+                name="sync_attempt_started_usage",
+            ),
         ]
 
     def __str__(self) -> str:
