@@ -12,10 +12,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.test import Client
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
 
 SCREENS = Path(__file__).resolve().parents[2] / "build" / "screens"
 WIDTHS = {"desktop": 1366, "phone": 390}
@@ -48,8 +49,18 @@ def page(browser: Browser) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": WIDTHS["desktop"], "height": 900})
     page = context.new_page()
     page.set_default_timeout(10_000)
+    # What the browser's console said in error, for `page_check`.
+    errors: list[str] = []
+    page.on("console", lambda m: _console_error(errors, m))
+    page.on("pageerror", lambda exc: errors.append(f"uncaught: {exc}"))
+    page.console_errors = errors  # type: ignore[attr-defined]
     yield page
     context.close()
+
+
+def _console_error(errors: list[str], message: ConsoleMessage) -> None:
+    if message.type == "error":
+        errors.append(message.text)
 
 
 def sign_in(page: Page, live_url: str, user: User) -> None:
@@ -73,4 +84,26 @@ def screens(page: Page, name: str) -> None:
             "document.documentElement.scrollWidth - document.documentElement.clientWidth"
         )
         assert overflow <= 1, f"{name} scrolls sideways by {overflow}px at {label} width"
+    page.set_viewport_size({"width": WIDTHS["desktop"], "height": 900})
+
+
+def accessibility_violations(page: Page) -> list[str]:
+    """axe-core's serious and critical findings on the page as it is now."""
+    results = Axe().run(page)
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} - {[n['target'] for n in v['nodes']][:3]}"
+        for v in results.response["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+def page_check(page: Page, name: str) -> None:
+    """A tenant page is done when it reads well at both widths: photographed, no
+    sideways scroll, no console error, and axe-core finds nothing serious."""
+    screens(page, name)
+    assert page.console_errors == [], f"{name}: console errors {page.console_errors}"  # type: ignore[attr-defined]
+    for label, width in WIDTHS.items():
+        page.set_viewport_size({"width": width, "height": 900})
+        violations = accessibility_violations(page)
+        assert violations == [], f"{name} at {label} width: {violations}"
     page.set_viewport_size({"width": WIDTHS["desktop"], "height": 900})
