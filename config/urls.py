@@ -11,5 +11,6 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("integrations.urls")),
     path("", include("meetings.urls")),
+    path("", include("tenants.urls")),
     path("", include("portal.urls")),
 ]

@@ -7,7 +7,7 @@ import hmac
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import path, reverse
 from django.views.decorators.http import require_POST
 
 from core.errors import DomainError
@@ -111,3 +111,11 @@ def integration_settings(request: TenantRequest) -> HttpResponse:
         "connection": salesforce_connection_for_tenant(tenant=tenant),
     }
     return render(request, "integrations/settings.html", context)
+
+
+urlpatterns = [
+    path("settings/", integration_settings, name="settings"),
+    path("salesforce/connect/", salesforce_connect, name="salesforce-connect"),
+    path("salesforce/callback/", salesforce_callback, name="salesforce-callback"),
+    path("salesforce/disconnect/", salesforce_disconnect, name="salesforce-disconnect"),
+]

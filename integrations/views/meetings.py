@@ -9,7 +9,7 @@ from django import forms
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import path, reverse
 from django.views.decorators.http import require_POST
 
 from core.errors import DomainError, NotFound
@@ -157,3 +157,9 @@ def meeting_highlights_send(request: TenantRequest, external_id: str) -> HttpRes
 
 
 # --- the sync log, with answers to jobs waiting for a person --------------------------------
+
+
+urlpatterns = [
+    path("meetings/<str:external_id>/", meeting_detail, name="meeting"),
+    path("meetings/<str:external_id>/send/", meeting_highlights_send, name="meeting-send"),
+]

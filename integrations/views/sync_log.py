@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import path
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
@@ -114,3 +115,10 @@ def sync_job_retry(request: TenantRequest, job_id: int) -> HttpResponse:
     else:
         messages.success(request, f"Job #{job.pk} is being tried again.")
     return _back_to_log(request)
+
+
+urlpatterns = [
+    path("sync/", sync_log, name="sync-log"),
+    path("sync/<int:job_id>/resolve/", sync_job_resolve, name="sync-job-resolve"),
+    path("sync/<int:job_id>/retry/", sync_job_retry, name="sync-job-retry"),
+]
