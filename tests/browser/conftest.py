@@ -18,6 +18,10 @@ from django.contrib.auth.models import User
 from django.test import Client
 from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
 
+# A tenant connected to a fresh emulator org (as in the sync tests), for pages that
+# show or act on Salesforce.
+from tests.sync.conftest import sf  # noqa: F401
+
 SCREENS = Path(__file__).resolve().parents[2] / "build" / "screens"
 WIDTHS = {"desktop": 1366, "phone": 390}
 
