@@ -17,11 +17,14 @@ from django.db import models
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from integrations.models import SyncJob, SyncMapping
+from integrations.services.choices import salesforce_id_18
 from meetings.models import Activity, ActivityParticipant, Attendee, Highlight, Meeting
 from scheduler.models import Booking
 
 # 15 characters (as Salesforce's pages show it) or 18 (as its API answers).
 SALESFORCE_ID = re.compile(r"^[a-zA-Z0-9]{15}([a-zA-Z0-9]{3})?$")
+# A job number beyond the database's integers finds nothing (and must not raise).
+BIGGEST_ID = 2**63 - 1
 
 
 # A subquery of ids: `.values("pk")` and the like.
@@ -73,7 +76,10 @@ def _by_salesforce_id(term: str) -> Q:
     """Jobs whose object (or a part of it a meeting's or an activity's job writes: its
     highlights, attendees, participants) has this record, and jobs that offered it as a
     candidate or were told to link to it. A 15-character Id finds its 18-character form."""
-    records = SyncMapping.objects.filter(salesforce_id__startswith=term)
+    # A 15-character Id is case-sensitive ("abc" and "ABC" are two records); its
+    # 18-character form is not, so the search compares that form, in any case.
+    record_id = salesforce_id_18(term)
+    records = SyncMapping.objects.filter(salesforce_id__iexact=record_id)
     same_object = records.filter(
         tenant_id=OuterRef("tenant_id"),
         content_type_id=OuterRef("content_type_id"),
@@ -84,9 +90,9 @@ def _by_salesforce_id(term: str) -> Q:
         content_type = ContentType.objects.get_for_model(model)
         return records.filter(content_type_id=content_type.pk).values("object_id")
 
-    # JSON is searched as text (portable across SQLite and PostgreSQL); the opening quote
-    # anchors the Id's start, so a 15-character Id finds the 18-character one.
-    quoted = f'"{term}'
+    # JSON is searched as text (portable across SQLite and PostgreSQL); the quotes anchor
+    # the whole Id.
+    quoted = f'"{record_id}"'
     return (
         Exists(same_object)
         | _of(Meeting, Highlight.objects.filter(pk__in=recorded(Highlight)).values("meeting_id"))
@@ -115,9 +121,9 @@ def sync_jobs_matching(jobs: QuerySet[SyncJob], term: str) -> QuerySet[SyncJob]:
     if not term:
         return jobs
     # A number as part of an address or a title would find nearly everything.
-    number = term.isdigit()
+    number = term.isascii() and term.isdigit()
     found = _by_object(term, loose=not number)
-    if number:
+    if number and int(term) <= BIGGEST_ID:
         found |= Q(pk=int(term))
     if SALESFORCE_ID.match(term):
         found |= _by_salesforce_id(term)

@@ -96,7 +96,27 @@ NEW_TENANT_FIELDS = ("name", "slug", "internal_domains")
 TENANT_PAGE_FIELDS = (*NEW_TENANT_FIELDS, "created_at", "view_as")
 
 
-class MembershipInline(admin.TabularInline[Membership, Tenant]):
+class MembershipChangesMixin:
+    """Who belongs to a tenant, and as what, is a credential: a tenant admin connects
+    its Salesforce and holds its API keys and webhook secret. Adding, changing or
+    removing a membership needs the permission to manage tenant credentials, on top of
+    the model's own."""
+
+    # A ModelAdmin's add check takes the request alone, an inline's also the parent.
+    def has_add_permission(self, request: HttpRequest, *parent: Any) -> bool:
+        allowed: bool = super().has_add_permission(request, *parent)  # type: ignore[misc]
+        return allowed and can_manage_credentials(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        allowed: bool = super().has_change_permission(request, obj)  # type: ignore[misc]
+        return allowed and can_manage_credentials(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        allowed: bool = super().has_delete_permission(request, obj)  # type: ignore[misc]
+        return allowed and can_manage_credentials(request)
+
+
+class MembershipInline(MembershipChangesMixin, admin.TabularInline[Membership, Tenant]):
     model = Membership
     extra = 0
     autocomplete_fields = ["user"]
@@ -182,8 +202,10 @@ class TenantAdmin(CredentialsMixin, admin.ModelAdmin[Tenant]):
         shown = []
         for tenant in queryset:
             name = f"Created by {request.user.get_username()}"[:50]
-            _, plain_key = services.api_key_create(tenant=tenant, name=name)
+            api_key, plain_key = services.api_key_create(tenant=tenant, name=name)
             shown.append(ShownSecret(tenant, "New API key", plain_key, API_KEY_HELP))
+            # Who made which key, in the tenant's history (its prefix, never the key).
+            self.log_change(request, tenant, f"Created the API key {api_key.prefix}… ({name}).")
         return secrets_page(
             self,
             request,
@@ -199,15 +221,13 @@ class TenantAdmin(CredentialsMixin, admin.ModelAdmin[Tenant]):
     def rotate_webhook_secret(
         self, request: HttpRequest, queryset: QuerySet[Tenant]
     ) -> TemplateResponse:
-        shown = [
-            ShownSecret(
-                tenant,
-                "New scheduler webhook secret",
-                services.scheduler_webhook_secret_rotate(tenant=tenant),
-                WEBHOOK_ROTATED_HELP,
+        shown = []
+        for tenant in queryset:
+            secret = services.scheduler_webhook_secret_rotate(tenant=tenant)
+            shown.append(
+                ShownSecret(tenant, "New scheduler webhook secret", secret, WEBHOOK_ROTATED_HELP)
             )
-            for tenant in queryset
-        ]
+            self.log_change(request, tenant, "Rotated the scheduler webhook secret.")
         return secrets_page(
             self,
             request,
@@ -218,7 +238,7 @@ class TenantAdmin(CredentialsMixin, admin.ModelAdmin[Tenant]):
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin[Membership]):
+class MembershipAdmin(MembershipChangesMixin, admin.ModelAdmin[Membership]):
     list_display = ["user", "tenant", "role", "created_at"]
     list_filter = ["role", "tenant"]
     list_select_related = ["user", "tenant"]
@@ -257,5 +277,6 @@ class TenantAPIKeyAdmin(CredentialsMixin, admin.ModelAdmin[TenantAPIKey]):
         count = 0
         for api_key in queryset:
             services.api_key_revoke(api_key=api_key)
+            self.log_change(request, api_key, "Revoked the key.")
             count += 1
         self.message_user(request, f"Revoked {count} key(s).", messages.SUCCESS)

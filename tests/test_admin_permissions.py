@@ -96,6 +96,9 @@ def staff_with(*prefixes: str) -> User:
     perms = Permission.objects.none()
     for prefix in prefixes:
         perms |= Permission.objects.filter(codename__startswith=f"{prefix}_")
+    # Changing users and groups is making superusers, in any Django admin: those
+    # permissions are given to nobody but the people who run the portal.
+    perms = perms.exclude(content_type__app_label="auth", codename__startswith="change_")
     user.user_permissions.set(perms)
     assert not user.has_perm("integrations.operate_syncs")
     return User.objects.get(pk=user.pk)  # permissions are cached per instance
@@ -275,3 +278,122 @@ def test_a_view_only_user_opens_every_list_and_every_page(
     assert page.status_code == 200
     # A view page: nothing to save.
     assert 'name="_save"' not in page.content.decode()
+
+
+def test_no_one_edits_the_code_the_workers_run(
+    console: None, change_only: User, superuser: User
+) -> None:
+    """A schedule names a function and its arguments: editing it would run any code
+    on the workers, with the database and the key to the tenants' tokens."""
+    schedule = Schedule.objects.get(name="sweep")
+    schedules = list(Schedule.objects.order_by("pk").values_list("name", "func", "args"))
+    queued = every_pk(OrmQ)
+
+    for user in (change_only, superuser):
+        client = client_of(user)
+        edit = client.post(
+            reverse("admin:django_q_schedule_change", args=[schedule.pk]),
+            {"name": "sweep", "func": "os.system", "args": "'id'", "schedule_type": "O"},
+        )
+        add = client.post(
+            reverse("admin:django_q_schedule_add"),
+            {"name": "mine", "func": "os.system", "args": "'id'", "schedule_type": "O"},
+        )
+        assert (edit.status_code, add.status_code) == (403, 403)
+
+    assert list(Schedule.objects.order_by("pk").values_list("name", "func", "args")) == schedules
+    assert every_pk(OrmQ) == queued
+
+
+def test_who_belongs_to_a_tenant_is_changed_only_with_the_credentials_permission(
+    console: None, change_only: User, tenant: Tenant
+) -> None:
+    """A tenant admin connects its Salesforce and holds its keys: making oneself one
+    is managing the tenant's credentials."""
+    membership = tenant.memberships.first()
+    assert membership is not None
+    before = list(tenant.memberships.values_list("user_id", "role"))
+    client = client_of(change_only)
+
+    changed = client.post(
+        reverse("admin:tenants_membership_change", args=[membership.pk]),
+        {"tenant": tenant.pk, "user": change_only.pk, "role": "admin"},
+    )
+    added = client.post(
+        reverse("admin:tenants_membership_add"),
+        {"tenant": tenant.pk, "user": change_only.pk, "role": "admin"},
+    )
+
+    assert (changed.status_code, added.status_code) == (403, 403)
+    assert list(tenant.memberships.values_list("user_id", "role")) == before
+
+    change_only.user_permissions.add(
+        *Permission.objects.filter(codename__in=["manage_tenant_credentials", "add_membership"])
+    )
+    allowed = client_of(User.objects.get(pk=change_only.pk)).post(
+        reverse("admin:tenants_membership_add"),
+        {"tenant": tenant.pk, "user": change_only.pk, "role": "member"},
+    )
+    assert allowed.status_code == 302
+
+
+def test_a_remembered_answer_is_not_edited_by_hand(console: None, change_only: User) -> None:
+    choice = MatchChoice.objects.get()
+
+    answer = client_of(change_only).post(
+        reverse("admin:integrations_matchchoice_change", args=[choice.pk]),
+        {
+            "tenant": choice.tenant_id,
+            "email": choice.email,
+            "salesforce_object": "Whatever",
+            "salesforce_id": "zzz",
+        },
+    )
+
+    assert answer.status_code == 403
+    choice.refresh_from_db()
+    assert (choice.salesforce_object, choice.salesforce_id) == ("Contact", "003000000000001AAA")
+
+
+@pytest.mark.parametrize(
+    ("name", "model", "arguments"), CUSTOM_URLS, ids=[name for name, _, _ in CUSTOM_URLS]
+)
+def test_opening_a_custom_admin_page_changes_nothing(
+    console: None,
+    view_only: User,
+    superuser: User,
+    name: str,
+    model: type[models.Model] | None,
+    arguments: list[str],
+) -> None:
+    obj = model._default_manager.first() if model is not None else None
+    url = reverse(f"admin:{name}", kwargs={arg: obj.pk for arg in arguments if obj})
+    clients = [client_of(view_only), client_of(superuser)]  # signing in is a change
+    before = snapshot()
+
+    for client in clients:
+        answer = client.get(url, {"q": "Initech"})
+        assert answer.status_code in (200, 302, 403, 405), url
+
+    assert snapshot() == before
+
+
+def test_credential_actions_are_recorded_in_the_tenants_history(
+    console: None, superuser: User, tenant: Tenant
+) -> None:
+    from django.contrib.admin.models import LogEntry
+
+    client = client_of(superuser)
+    for action in ("create_api_key", "rotate_webhook_secret"):
+        client.post(
+            reverse("admin:tenants_tenant_changelist"),
+            {"action": action, "_selected_action": [tenant.pk], "index": 0},
+        )
+
+    history = list(
+        LogEntry.objects.filter(object_id=str(tenant.pk)).values_list("change_message", flat=True)
+    )
+    assert any("Created the API key" in m for m in history)
+    assert any("Rotated the scheduler webhook secret" in m for m in history)
+    secret = Tenant.objects.get(pk=tenant.pk).scheduler_webhook_secret
+    assert not any(secret in m for m in history)

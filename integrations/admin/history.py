@@ -15,13 +15,8 @@ from typing import Any
 from django.contrib import admin
 from django.contrib.contenttypes.admin import GenericTabularInline
 from django.db import models
-from django.db.models import QuerySet
-from django.http import HttpRequest
-from django_q.admin import FailAdmin, TaskAdmin, resubmit_task
-from django_q.models import Failure, Success
 
 from core.admin import ReadOnlyAdminMixin
-from integrations.admin.permissions import OperateSyncsMixin
 from integrations.models import SyncAttempt, SyncJob, SyncMapping
 
 # Importing these modules registers their ModelAdmins, so they are in place to be
@@ -104,40 +99,10 @@ SYNCED_MODEL_ADMINS: dict[type[models.Model], type[admin.ModelAdmin[Any]]] = {
 }
 
 
-class TaskResubmitMixin(OperateSyncsMixin):
-    """django-q2 offers "resubmit" to anyone who can see its task lists."""
-
-    actions = ["resubmit"]
-
-    @admin.action(description="Run the selected tasks again", permissions=["operate"])
-    def resubmit(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
-        count = queryset.count()
-        # django-q2's own action: it queues each task again (and drops a failed one's
-        # row, since its new run records its own result).
-        resubmit_task(self, request, queryset)
-        self.message_user(request, f"{count} task(s) queued again.")  # type: ignore[attr-defined]
-
-
-# django-q2 ships untyped, so its admins are `Any` to mypy.
-class SuccessfulTaskAdmin(TaskResubmitMixin, TaskAdmin):  # type: ignore[misc]
-    pass
-
-
-class FailedTaskAdmin(TaskResubmitMixin, FailAdmin):  # type: ignore[misc]
-    pass
-
-
-TASK_ADMINS: dict[type[models.Model], type[admin.ModelAdmin[Any]]] = {
-    Success: SuccessfulTaskAdmin,
-    Failure: FailedTaskAdmin,
-}
-
-
 def synced_admins_register() -> None:
-    """Put the synced models' admins with their sync history, and the workers' task
-    admins whose "run again" asks for the permission to operate syncs, in place of the
-    ones their apps registered."""
-    for model, model_admin in {**SYNCED_MODEL_ADMINS, **TASK_ADMINS}.items():
+    """Put the synced models' admins with their sync history in place of the ones their
+    apps registered."""
+    for model, model_admin in SYNCED_MODEL_ADMINS.items():
         if admin.site.is_registered(model):
             admin.site.unregister(model)
         admin.site.register(model, model_admin)

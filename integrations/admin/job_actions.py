@@ -54,6 +54,10 @@ def bulk_summary(result: BulkResult, done: str) -> str:
     return "; ".join(parts) + "."
 
 
+# The most jobs a bulk confirmation page lists one by one.
+BULK_ROWS_SHOWN = 100
+
+
 class SyncJobActionsMixin(OperateSyncsMixin, admin.ModelAdmin[SyncJob]):
     """The actions and action pages of SyncJobAdmin (which is registered in `jobs`)."""
 
@@ -115,18 +119,25 @@ class SyncJobActionsMixin(OperateSyncsMixin, admin.ModelAdmin[SyncJob]):
             else:
                 self._report(request, result, "dismissed")
                 return None
+        # Every selected job is counted; the first BULK_ROWS_SHOWN are listed. With
+        # "select all" the page posts back the selection, not thousands of ids.
+        dismissed = total = 0
+        for job in queryset.select_related(None).prefetch_related(None).only("state", "operation"):
+            total += 1
+            dismissed += JobAction.DISMISS in jobs.sync_job_actions(job)
         rows = [
             {**_job_row(job), "dismissed": JobAction.DISMISS in jobs.sync_job_actions(job)}
-            for job in queryset.select_related("tenant", "content_type")
+            for job in queryset.select_related("tenant", "content_type")[:BULK_ROWS_SHOWN]
         ]
-        dismissed = sum(1 for row in rows if row["dismissed"])
         context = {
             **self.admin_site.each_context(request),
             "title": f"Dismiss {_plural(dismissed)}" if dismissed else "No job to dismiss",
             "opts": self.model._meta,
             "jobs": rows,
             "dismiss_count": dismissed,
-            "left_count": len(rows) - dismissed,
+            "left_count": total - dismissed,
+            "unlisted_count": total - len(rows),
+            "select_across": request.POST.get("select_across") == "1",
             "form": form,
             "action": "dismiss_selected",
             "action_checkbox_name": ACTION_CHECKBOX_NAME,

@@ -3,6 +3,8 @@ record is this address?"."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -116,7 +118,18 @@ class SyncMappingAdmin(ReadOnlyAdminMixin, OperateSyncsMixin, admin.ModelAdmin[S
 
 @admin.register(MatchChoice)
 class MatchChoiceAdmin(admin.ModelAdmin[MatchChoice]):
-    """What people answered to "which record is this address?": ops may reassign it."""
+    """What people answered to "which record is this address?". Read-only: an answer is
+    given through a job's review, where it is checked. Ops who operate syncs may forget
+    one (delete it), so the next activity with that address asks again."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return can_operate(request) and super().has_delete_permission(request, obj)
 
     list_display = [
         "tenant",

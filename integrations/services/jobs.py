@@ -221,7 +221,10 @@ def _rerun(job: SyncJob, *, params: dict[str, Any], reason: str) -> SyncJob:
         state=State.PENDING,
         reason=reason,
         waiting_for=SyncJob.Wait.NOTHING,
-        next_attempt_at=None,
+        # Due now, and counted as due from now: how long it waited before says nothing
+        # about how long it waits from here (the ops dashboard's "oldest due job").
+        next_attempt_at=timezone.now(),
+        last_error_code="",
         attempt_count=0,
         finished_at=None,
         dispatched_at=None,
@@ -421,7 +424,9 @@ def _run_now_refusal(job: SyncJob) -> Refusal | None:
 
 def _run_now(job: SyncJob) -> SyncJob:
     # The state stays pending: `_job_move` still checks that nobody claimed it meanwhile.
-    job = _job_move(job, next_attempt_at=None, waiting_for=SyncJob.Wait.NOTHING, dispatched_at=None)
+    job = _job_move(
+        job, next_attempt_at=timezone.now(), waiting_for=SyncJob.Wait.NOTHING, dispatched_at=None
+    )
     transaction.on_commit(partial(sync_job_dispatch, job_id=job.pk))
     return job
 

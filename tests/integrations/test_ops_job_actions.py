@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import Permission, User
+from django.contrib.contenttypes.models import ContentType
 from django.test import Client
 from django.urls import reverse
 
@@ -16,8 +17,9 @@ from integrations.models import SyncJob, SyncMapping
 from integrations.services.jobs import sync_job_dismiss, sync_jobs_retry
 from integrations.services.settings import integration_settings_update
 from salesforce_emulator.testing import OrgHandle
+from tenants.models import Tenant
 from tests.conftest import Partner
-from tests.factories import MembershipFactory, UserFactory
+from tests.factories import MeetingFactory, MembershipFactory, UserFactory
 from tests.sync.conftest import last_job, meeting_push
 from tests.sync.conftest import sf as sf  # the emulator-connected tenant fixture
 
@@ -209,6 +211,50 @@ def test_bulk_dismiss_asks_for_a_reason_on_a_page_of_its_own(
     assert "2 jobs dismissed; 1 skipped: already ended." in messages_of(answer)
     states = dict(SyncJob.objects.filter(pk__in=[j.pk for j in chosen]).values_list("pk", "state"))
     assert states == {first.pk: "dismissed", second.pk: "dismissed", done.pk: "succeeded"}
+
+
+def test_bulk_dismiss_of_every_failed_job_after_an_outage_takes_them_all(
+    tenant: Tenant, ops: Client
+) -> None:
+    """More jobs than a form may carry: with "select all" the confirmation page posts
+    the selection (the list's filters), not an id per job."""
+    meeting = MeetingFactory(tenant=tenant)
+    content_type = ContentType.objects.get_for_model(meeting)
+    SyncJob.objects.bulk_create(
+        SyncJob(
+            tenant=tenant,
+            operation="meeting.processed",
+            content_type=content_type,
+            object_id=meeting.pk,
+            state=state,
+        )
+        for state in ["failed"] * 1010 + ["succeeded"] * 5
+    )
+    url = reverse(CHANGELIST) + "?state__exact=failed"
+    chosen = {"action": "dismiss_selected", "select_across": "1", "index": "0"}
+
+    confirm = ops.post(url, {**chosen, "_selected_action": ["1"]})
+
+    body = text(confirm)
+    assert "Dismiss 1010 jobs" in body and "910 more selected jobs" in body
+    assert body.count('name="_selected_action"') == 1  # not one per job
+    first = SyncJob.objects.filter(state="failed").order_by("-created_at", "-pk")[0].pk
+
+    answer = ops.post(
+        url,
+        {
+            "action": "dismiss_selected",
+            "select_across": "1",
+            "_selected_action": [str(first)],
+            "apply": "1",
+            "reason": "Outage test data.",
+        },
+        follow=True,
+    )
+
+    assert "1010 jobs dismissed." in messages_of(answer)
+    assert SyncJob.objects.filter(state="dismissed").count() == 1010
+    assert SyncJob.objects.filter(state="succeeded").count() == 5
 
 
 # --- retry ----------------------------------------------------------------------------
@@ -432,3 +478,22 @@ def test_operators_see_every_action_in_the_list(
     listing = text(ops.get(reverse(CHANGELIST)))
 
     assert all(f'value="{action}"' in listing for action in OUR_ACTIONS)
+
+
+def test_a_job_run_again_no_longer_carries_its_last_error(tenant: Tenant) -> None:
+    """Else it stays listed under that error code while it runs again."""
+    job = SyncJob.objects.create(
+        tenant=tenant,
+        operation="meeting.processed",
+        content_type=ContentType.objects.get_for_model(MeetingFactory(tenant=tenant)),
+        object_id=1,
+        state="failed",
+        last_error_code="FIELD_CUSTOM_VALIDATION_EXCEPTION",
+    )
+
+    result = sync_jobs_retry(jobs=SyncJob.objects.filter(pk=job.pk))
+
+    assert result.done == [job.pk]
+    job.refresh_from_db()
+    # Run at once: this tenant has no Salesforce yet, so it waits for a connection.
+    assert job.state == "pending" and job.last_error_code == ""

@@ -133,6 +133,33 @@ def test_ops_find_jobs_by_the_salesforce_id_of_a_record_they_made(
     assert found(ops, {"q": "069000000000777"}) == {highlight_job.pk, send.pk}
 
 
+def test_a_15_character_id_finds_its_record_only_not_one_differing_in_case(
+    ops: Client, tenant: Tenant
+) -> None:
+    lower = meeting_job(
+        MeetingFactory(tenant=tenant),
+        candidates=[{"object": "Contact", "id": "003000000000abcAAA", "name": "Ann"}],
+    )
+    upper = meeting_job(
+        MeetingFactory(tenant=tenant),
+        candidates=[{"object": "Contact", "id": "003000000000ABCAA2", "name": "Bob"}],
+    )
+
+    assert found(ops, {"q": "003000000000abc"}) == {lower.pk}
+    assert found(ops, {"q": "003000000000ABC"}) == {upper.pk}
+    # The 18-character form is the same record in any case.
+    assert found(ops, {"q": "003000000000abcaa2"}) == {upper.pk}
+
+
+def test_searching_odd_numbers_finds_nothing_and_never_fails(
+    ops: Client, q3_review: Meeting
+) -> None:
+    meeting_job(q3_review)
+
+    assert found(ops, {"q": "²"}) == set()
+    assert found(ops, {"q": "9" * 30}) == set()
+
+
 def test_ops_find_jobs_by_a_candidate_or_a_chosen_records_id(
     ops: Client, tenant: Tenant, q3_review: Meeting
 ) -> None:
