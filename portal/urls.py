@@ -16,6 +16,7 @@ urlpatterns = [
             (
                 [
                     path("", views.home, name="home"),
+                    path("overview/live/", views.overview_live, name="overview-live"),
                     path("ops/view-as/<int:tenant_id>/", viewing.view_as, name="view-as"),
                     path("ops/view-as/stop/", viewing.view_as_end, name="view-as-stop"),
                 ],

@@ -3,7 +3,8 @@ tenant an ops user chose to view as.
 
 Views decorated with `tenant_page` receive a `TenantRequest`: its `membership` (and so
 `request.membership.tenant`) says whose data the page shows, and they fetch everything
-through selectors given that tenant.
+through selectors given that tenant. While the view runs, the tenant's timezone is the
+active one, so every time on its pages is shown in it.
 
 "View as tenant": a staff user allowed to see tenants opens a tenant's pages as its
 admin would see them, read-only. While the session says so, every tenant page shows
@@ -14,6 +15,7 @@ action such as connecting Salesforce) is refused. Starting and stopping are logg
 from __future__ import annotations
 
 import logging
+import zoneinfo
 from collections.abc import Callable
 from functools import wraps
 from typing import Concatenate, ParamSpec, cast
@@ -24,6 +26,7 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 
 from tenants.models import Membership, Tenant
 from tenants.selectors import membership_for_user
@@ -46,9 +49,21 @@ class TenantRequest(HttpRequest):
     viewing_as_ops: bool
 
 
+# A tenant's pages show its meetings, calls, bookings and sync log: an ops user views
+# them as the tenant only when the admin would show them all of those.
+VIEW_AS_PERMISSIONS = (
+    "tenants.view_tenant",
+    "meetings.view_meeting",
+    "meetings.view_activity",
+    "scheduler.view_booking",
+    "integrations.view_syncjob",
+)
+
+
 def can_view_as(user: User | AnonymousUser) -> bool:
-    """Staff who may see tenants in the admin may see their pages, read-only."""
-    return bool(user.is_active and user.is_staff and user.has_perm("tenants.view_tenant"))
+    """Staff who may see a tenant and all its data in the admin may see its pages,
+    read-only."""
+    return bool(user.is_active and user.is_staff and user.has_perms(VIEW_AS_PERMISSIONS))
 
 
 def view_as_start(request: HttpRequest, *, tenant: Tenant) -> None:
@@ -124,7 +139,14 @@ def tenant_page(
             page = cast(TenantRequest, request)
             page.membership = membership
             page.viewing_as_ops = viewed is not None
-            return view(page, *args, **kwargs)
+            # Every time on the page reads in the tenant's zone. Tenant views render with
+            # `render()`, inside the view (a lazy TemplateResponse would render after the
+            # zone is deactivated); deactivating leaves the thread's next request alone.
+            timezone.activate(zoneinfo.ZoneInfo(membership.tenant.timezone))
+            try:
+                return view(page, *args, **kwargs)
+            finally:
+                timezone.deactivate()
 
         return wrapper
 

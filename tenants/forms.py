@@ -1,4 +1,5 @@
-"""Forms for ops' tenant pages: a tenant's internal domains as a list people edit."""
+"""Forms for tenant pages: ops edit a tenant's internal domains as a list; tenant admins
+name their API keys."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from core.errors import InvalidInput
-from tenants.models import Tenant
+from tenants.models import Tenant, TenantAPIKey
 from tenants.services import domain_normalise, domains_normalise
 
 # One domain per line; commas and spaces between domains work too (a pasted list).
@@ -62,3 +63,22 @@ class TenantForm(forms.ModelForm[Tenant]):
     class Meta:
         model = Tenant
         fields = ["name", "slug", "internal_domains"]
+
+
+API_KEY_NAME_MAX = TenantAPIKey._meta.get_field("name").max_length or 50
+
+
+class APIKeyCreateForm(forms.Form):
+    """The name of a new API key: who or what uses it, so that the key can be told apart
+    from the others when it is time to revoke one."""
+
+    name = forms.CharField(
+        label="Name",
+        max_length=API_KEY_NAME_MAX,
+        help_text="Who or what uses the key, e.g. “CRM sync” or the partner's name.",
+        error_messages={
+            "required": "Give the key a name, e.g. “CRM sync”.",
+            "max_length": "A key's name is at most %(limit_value)d characters; "
+            "this one has %(show_value)d.",
+        },
+    )

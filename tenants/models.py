@@ -1,11 +1,29 @@
 from __future__ import annotations
 
+import zoneinfo
+from functools import cache
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from rest_framework_api_key.models import AbstractAPIKey
 
 from tenants.emails import email_is_internal
 from tenants.fields import EncryptedTextField
+
+
+@cache
+def timezone_names() -> frozenset[str]:
+    """The IANA zones this system knows ("Europe/Berlin", "UTC"), read once."""
+    return frozenset(zoneinfo.available_timezones())
+
+
+def validate_timezone_name(value: str) -> None:
+    if value not in timezone_names():
+        raise ValidationError(
+            "“%(value)s” is not a timezone; choose one such as Europe/Berlin.",
+            params={"value": value},
+        )
 
 
 class Tenant(models.Model):
@@ -15,6 +33,9 @@ class Tenant(models.Model):
     internal_domains = models.JSONField(default=list, blank=True)
     # Shared with the meeting scheduler to sign its webhooks (HMAC-SHA256).
     scheduler_webhook_secret = EncryptedTextField(blank=True, default="")
+    # The zone the tenant's pages show every time in (an IANA name such as
+    # "Europe/Berlin"); what is stored stays in UTC.
+    timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone_name])
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -65,6 +65,13 @@ def tenant_update(*, tenant: Tenant, name: str, slug: str, internal_domains: lis
     return tenant
 
 
+def tenant_timezone_set(*, tenant: Tenant, timezone: str) -> Tenant:
+    """The zone the tenant's pages show times in; InvalidInput (field "timezone") when
+    it is not one the system knows."""
+    tenant, _ = model_update(instance=tenant, fields=("timezone",), data={"timezone": timezone})
+    return tenant
+
+
 def membership_add(*, tenant: Tenant, user: User, role: str) -> Membership:
     membership, _ = Membership.objects.update_or_create(
         tenant=tenant, user=user, defaults={"role": role}

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from django.urls import URLPattern
+from tenants import views
 
 app_name = "tenants"
 
-urlpatterns: list[URLPattern] = []
+urlpatterns = [*views.urlpatterns]
