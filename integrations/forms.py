@@ -5,8 +5,10 @@ from typing import Any, cast
 
 from django import forms
 
+from core.errors import DomainError
 from integrations.enums import Operation
 from integrations.models import IntegrationSettings, SyncJob
+from integrations.salesforce.matching import Situation
 
 
 class IntegrationSettingsForm(forms.ModelForm[IntegrationSettings]):
@@ -78,18 +80,30 @@ def _record_from_value(value: str, names: dict[str, str]) -> dict[str, str]:
 
 
 class HighlightsSendForm(forms.Form):
-    """The send form under a match preview: the highlights, then the record offered or
-    picked (`Object:Id:Name`), another record by Id, or the Account (and Opportunity) to
-    create. The service checks the values; this only shapes them."""
+    """The meeting page's send form: the highlights, then the record to send them to
+    (`Object:Id:Name`, offered by the match preview or found by name), another record by
+    Id, or the Account (and Opportunity) to create. The service checks the values; this
+    only shapes them, and puts each refusal next to the field it is about.
 
-    highlights = forms.MultipleChoiceField()
-    record = forms.CharField(max_length=320)
+    The preview's findings travel with the form (`situation`, `offered`), so a refused
+    form is shown again as it was sent, without asking Salesforce again."""
+
+    highlights = forms.MultipleChoiceField(label="Highlights")
+    record = forms.CharField(label="Send to", max_length=320)
     other_object = forms.ChoiceField(
-        choices=[("Account", "Account"), ("Opportunity", "Opportunity")], required=False
+        label="Object",
+        choices=[("Account", "Account"), ("Opportunity", "Opportunity")],
+        required=False,
     )
-    other_id = forms.CharField(max_length=18, required=False)
-    account_name = forms.CharField(max_length=255, required=False)
-    opportunity_name = forms.CharField(max_length=120, required=False)
+    other_id = forms.CharField(label="Salesforce Id", max_length=18, required=False)
+    account_name = forms.CharField(label="Account name", max_length=255, required=False)
+    opportunity_name = forms.CharField(
+        label="Opportunity name (optional)", max_length=120, required=False
+    )
+    situation = forms.ChoiceField(
+        choices=[("", "")] + [(s.value, s.value) for s in Situation], required=False
+    )
+    offered = forms.Field(required=False, widget=forms.MultipleHiddenInput)
 
     def __init__(self, *args: Any, highlight_ids: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -98,8 +112,14 @@ class HighlightsSendForm(forms.Form):
         highlights.choices = [(h, h) for h in highlight_ids]
         self.fields["highlights"].error_messages["required"] = "Choose at least one highlight."
         self.fields["record"].error_messages["required"] = (
-            "Choose a record, or an Account to create."
+            "Choose a record, give one by its Id, or create an Account."
         )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("record") == OTHER and not str(data.get("other_id", "")).strip():
+            self.add_error("other_id", "Paste the Salesforce Id of the record.")
+        return data
 
     def send_kwargs(self) -> dict[str, Any]:
         """`highlight_ids` and `target` or `create` for `highlights_send`."""
@@ -115,6 +135,50 @@ class HighlightsSendForm(forms.Form):
         else:
             kwargs["target"] = _record_from_value(data["record"], {})
         return kwargs
+
+    def refuse(self, error: DomainError) -> None:
+        """Show the service's refusal next to the field it is about (the record chosen,
+        the Id typed, the Account's name), or above the form."""
+        field = _SEND_FIELDS.get(error.field or "")
+        message = error.message
+        if error.field == "target" and self.data.get("record") == OTHER:
+            # The object is one of this form's choices, so what was refused is the Id.
+            field = "other_id"
+            message = (
+                "This is not a Salesforce Id: paste the record's 15 or 18 character Salesforce Id."
+            )
+        elif error.field == "target":
+            field = "record"
+        self.add_error(field, message)
+
+    # --- what a refused form shows again, as it was sent --------------------------------
+
+    def chosen(self) -> str:
+        return str(self.data.get("record", "")) if self.is_bound else ""
+
+    def offered_records(self) -> list[dict[str, str]]:
+        """The records the preview had offered (each `Object:Id:Name`), then the one
+        chosen when it was found by name instead."""
+        getlist = getattr(self.data, "getlist", None)
+        values = [str(v) for v in getlist("offered")] if getlist else []
+        chosen = self.chosen()
+        if chosen not in (CREATE, OTHER, "") and chosen not in values:
+            values.append(chosen)
+        return [_record_from_value(v, {}) for v in values if v.count(":") >= 1]
+
+    def previewed_situation(self) -> Situation | None:
+        try:
+            return Situation(str(self.data.get("situation", "")))
+        except ValueError:
+            return None
+
+
+# A service's field names -> the send form's.
+_SEND_FIELDS = {
+    "highlights": "highlights",
+    "create.account_name": "account_name",
+    "create": "account_name",
+}
 
 
 class SyncJobResolveForm(forms.Form):

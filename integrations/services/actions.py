@@ -14,7 +14,7 @@ from integrations.models import SalesforceConnection, SyncJob
 from integrations.outbox.enqueue import sync_job_enqueue
 from integrations.salesforce.errors import SalesforceError
 from integrations.salesforce.lookups import directory_fetch
-from integrations.salesforce.matching import external_emails, manual_match
+from integrations.salesforce.matching import Directory, external_emails, manual_match
 from integrations.services.choices import (
     CREATE_LEAD,
     ORGANISATIONS,
@@ -28,6 +28,14 @@ from meetings.models import Activity, Highlight, Meeting
 from tenants.models import Tenant
 
 
+class AttendeeMatch(TypedDict):
+    """One attendee and the Salesforce records their address is: Contacts and Leads for
+    an outside person, the User for someone of the tenant; none when nobody matched."""
+
+    email: str
+    records: list[dict[str, str]]
+
+
 class MatchPreview(TypedDict):
     """What `match_preview` answers (the API's and the meeting page's shape)."""
 
@@ -39,6 +47,7 @@ class MatchPreview(TypedDict):
     candidates: list[dict[str, str]]
     matched_contacts: list[dict[str, str]]
     unmatched_emails: list[str]
+    attendees: list[AttendeeMatch]
     api_calls: int
 
 
@@ -71,12 +80,13 @@ def match_preview(*, meeting: Meeting, highlight_ids: list[str]) -> MatchPreview
     offer and the candidates. Reads Salesforce (one lookup round), writes nothing."""
     _highlights_pick(meeting, highlight_ids)
     connection = _connected(meeting.tenant)
-    emails = external_emails(
-        meeting.attendees.values_list("email", flat=True), meeting.tenant.internal_domains
-    )
+    attendees = [e.lower() for e in meeting.attendees.values_list("email", flat=True)]
+    emails = external_emails(attendees, meeting.tenant.internal_domains)
+    # Users travel in the same Composite request as the people: no further API call.
+    internal = [e for e in attendees if e not in emails]
     client = connection_client(connection)
     try:
-        directory = directory_fetch(client, people_emails=emails)
+        directory = directory_fetch(client, people_emails=emails, user_emails=internal)
     except SalesforceError as error:
         if error.kind == "reauth":
             connection_needs_reauth(connection, error.message)
@@ -93,8 +103,19 @@ def match_preview(*, meeting: Meeting, highlight_ids: list[str]) -> MatchPreview
             {"id": c.id, "name": c.name, "email": c.email} for c in found.contacts
         ],
         "unmatched_emails": found.unmatched_emails,
+        "attendees": [_attendee_match(directory, email, email in emails) for email in attendees],
         "api_calls": client.api_calls,
     }
+
+
+def _attendee_match(directory: Directory, email: str, external: bool) -> AttendeeMatch:
+    if external:
+        people = directory.people_of(email)
+        records = [{"object": p.sobject, "id": p.id, "name": p.name} for p in people]
+    else:
+        user_id = directory.users.get(email)
+        records = [{"object": "User", "id": user_id, "name": ""}] if user_id else []
+    return {"email": email, "records": records}
 
 
 def _create_request(create: dict[str, Any]) -> dict[str, str]:

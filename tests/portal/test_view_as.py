@@ -8,7 +8,9 @@ from django.contrib.auth.models import Permission, User
 from django.test import Client
 
 from integrations.models import SalesforceConnection, SyncJob
+from salesforce_emulator.testing import OrgHandle
 from tenants.models import Tenant
+from tests.conftest import Partner
 from tests.factories import (
     MeetingFactory,
     MembershipFactory,
@@ -17,6 +19,8 @@ from tests.factories import (
     TenantFactory,
     UserFactory,
 )
+from tests.sync.conftest import meeting_push
+from tests.sync.conftest import sf as sf  # the emulator-connected tenant fixture
 
 pytestmark = pytest.mark.django_db
 
@@ -123,3 +127,22 @@ def test_a_view_as_session_ends_when_the_user_loses_the_right(tenant: Tenant) ->
     user.save()
 
     assert ops.get("/").status_code == 403  # no membership of their own, no Acme
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ops_viewing_as_a_tenant_spend_none_of_its_salesforce_calls(
+    partner: Partner, sf: OrgHandle
+) -> None:
+    meeting_push(partner, "m-1", processed=False)
+    _, ops = staff(*VIEWING)
+    ops.post(f"/ops/view-as/{partner.tenant.pk}/")
+    calls = sf.api_calls
+
+    page = ops.get("/meetings/m-1/", {"preview": "1"})
+    preview = ops.get("/meetings/m-1/matches/")
+    search = ops.get("/meetings/m-1/records/", {"q": "Initech"})
+
+    assert page.status_code == preview.status_code == search.status_code == 200
+    assert "ops don&#x27;t ask Salesforce" in preview.content.decode()
+    assert "ops don&#x27;t ask Salesforce" in search.content.decode()
+    assert sf.api_calls == calls
