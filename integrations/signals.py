@@ -8,7 +8,11 @@ from typing import Any
 from django.dispatch import receiver
 
 from integrations.enums import Operation
-from integrations.outbox.enqueue import highlight_change_enqueue, sync_job_enqueue
+from integrations.outbox.enqueue import (
+    highlight_change_enqueue,
+    meeting_change_enqueue,
+    sync_job_enqueue,
+)
 from meetings import events as meeting_events
 from meetings.models import Activity, Highlight, Meeting
 from scheduler import events as scheduler_events
@@ -31,9 +35,7 @@ def on_meeting_processed(sender: type, instance: Meeting, **kwargs: Any) -> None
 
 @receiver(meeting_events.meeting_changed)
 def on_meeting_changed(sender: type, instance: Meeting, **kwargs: Any) -> None:
-    sync_job_enqueue(
-        tenant=instance.tenant, operation=Operation.MEETING_SYNC, local_object=instance
-    )
+    meeting_change_enqueue(meeting=instance)
 
 
 @receiver(meeting_events.activity_changed)

@@ -107,9 +107,14 @@ class MeetingPropagate(Executor[MeetingChangeReading]):
             spec = highlight_note_spec(meeting, highlight, reading.own)
             if spec.mapping is not None:
                 note_plan(ctx, plan, spec, force=True)
+        # The Event and Notes carry no version of the title and time, so the job cannot
+        # tell whether Salesforce had them already: it writes them and says only what
+        # is true either way. (A change that a job still to come carries is not queued
+        # at all: `meeting_change_enqueue`.)
         plan.reason = (
-            "The meeting's new title and time are in Salesforce."
+            "The meeting's Event and Notes in Salesforce show its current title and time."
             if plan.writes
-            else "Salesforce already shows this title and time."
+            else "Nothing to change: no record the portal keeps current in Salesforce shows "
+            "this meeting's title or time."
         )
         return plan

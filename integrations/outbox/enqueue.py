@@ -12,7 +12,7 @@ from django.db.models import Q
 from integrations.enums import Operation, Purpose
 from integrations.models import SyncJob, SyncMapping
 from integrations.outbox.dispatch import job_dispatch
-from meetings.models import ActivityParticipant, Highlight
+from meetings.models import ActivityParticipant, Highlight, Meeting
 from tenants.models import Tenant
 
 logger = logging.getLogger(__name__)
@@ -77,13 +77,37 @@ def sync_job_enqueue(
     return job
 
 
+def meeting_sync_started(*, tenant: Tenant, lock_key: str) -> bool:
+    """Whether a job of one meeting (any job that may write its records) runs or has run
+    an attempt, and so may have read the meeting before a change being made now.
+
+    A job reads the meeting, its title, times and highlights each time it runs, so a
+    change committed before it starts goes out with it. The meeting's jobs still to
+    start are locked until the caller's transaction commits: a worker claiming one
+    meanwhile waits for the lock (its claim is a conditional update of the row), and
+    then reads the change. This is the rule `sync_job_enqueue` reuses a pending job by."""
+    open_jobs = list(
+        SyncJob.objects.select_for_update()
+        .filter(tenant=tenant, lock_key=lock_key, state__in=SyncJob.OPEN_STATES)
+        .values_list("state", "attempt_count")
+    )
+    return any(state != SyncJob.State.PENDING or tried > 0 for state, tried in open_jobs)
+
+
 def highlight_change_enqueue(*, highlight: Highlight) -> SyncJob | None:
     """A highlight changed: queue its propagation only when something in Salesforce can
-    change. That is when its Note or its meeting's auto-sync Note has a row in any state
-    (a Note deleted with the last highlight is made again for a new one), or when a job
-    that will write them is still open (it runs first and the propagation after it, so
-    an edit made while it runs is not lost). Otherwise the highlight simply goes out
-    with the meeting when that is synced or sent."""
+    change that no job still to come writes from the highlight as it is now:
+
+    1. its Note or its meeting's auto-sync Note has a row in any state (a Note deleted
+       with the last highlight is made again for a new one): queue it;
+    2. otherwise, when a job of the meeting runs or has started an attempt, it may have
+       read the highlight before this change and write the meeting's Note without it:
+       queue it (it runs after that job);
+    3. otherwise the highlight goes out with the meeting: with the meeting's jobs that
+       have yet to start (each reads it when it runs), or later, when the meeting is
+       synced or sent. A job of its own would only be skipped ("not in Salesforce yet")
+       or find the Note already holding it, once per highlight.
+    """
     meeting_type = ContentType.objects.get_for_model(type(highlight.meeting))
     highlight_type = ContentType.objects.get_for_model(Highlight)
     in_salesforce = SyncMapping.objects.filter(
@@ -93,17 +117,40 @@ def highlight_change_enqueue(*, highlight: Highlight) -> SyncJob | None:
         ),
         tenant=highlight.tenant,
     ).exists()
-    being_written = SyncJob.objects.filter(
-        tenant=highlight.tenant,
-        lock_key=lock_key_for(highlight),
-        state__in=SyncJob.OPEN_STATES,
-    ).exists()
-    if not (in_salesforce or being_written):
+    lock_key = lock_key_for(highlight)
+    if not in_salesforce and not meeting_sync_started(tenant=highlight.tenant, lock_key=lock_key):
         logger.info(
-            "highlight %s changed; nothing of its meeting is in Salesforce yet, no sync queued",
+            "highlight %s changed; nothing of its meeting is in Salesforce yet and no sync "
+            "of it has started, no sync queued",
             highlight.pk,
         )
         return None
     return sync_job_enqueue(
         tenant=highlight.tenant, operation=Operation.HIGHLIGHT_SYNC, local_object=highlight
+    )
+
+
+def meeting_change_enqueue(*, meeting: Meeting) -> SyncJob | None:
+    """A meeting's title or time changed: queue the update of its records in Salesforce,
+    by the rule of `highlight_change_enqueue`. When no record of the meeting or of its
+    highlights has a row yet, the update could only be skipped ("not in Salesforce
+    yet"), or, after a job still to come wrote the new title and time, repeat them and
+    claim a change; so it is queued only when a job that may have read the old ones is
+    running or has started."""
+    highlights = Highlight.objects.filter(meeting_id=meeting.pk).values("pk")
+    in_salesforce = SyncMapping.objects.filter(
+        Q(content_type=ContentType.objects.get_for_model(Meeting), object_id=meeting.pk)
+        | Q(content_type=ContentType.objects.get_for_model(Highlight), object_id__in=highlights),
+        tenant=meeting.tenant,
+    ).exists()
+    lock_key = lock_key_for(meeting)
+    if not in_salesforce and not meeting_sync_started(tenant=meeting.tenant, lock_key=lock_key):
+        logger.info(
+            "meeting %s changed; nothing of it is in Salesforce yet and no sync of it has "
+            "started, no sync queued",
+            meeting.pk,
+        )
+        return None
+    return sync_job_enqueue(
+        tenant=meeting.tenant, operation=Operation.MEETING_SYNC, local_object=meeting
     )

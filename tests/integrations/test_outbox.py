@@ -125,12 +125,30 @@ def test_an_edit_while_its_meeting_is_being_synced_is_queued_after_it(
     highlight = HighlightFactory()
     with django_capture_on_commit_callbacks(execute=False):
         services.meeting_mark_processed(meeting=highlight.meeting)
+    # A worker claimed the meeting's sync: it may have read the highlight already.
+    SyncJob.objects.update(state=SyncJob.State.RUNNING, attempt_count=1)
 
+    with django_capture_on_commit_callbacks(execute=False):
         services.highlight_update(highlight=highlight, text="Edited during the sync")
 
     operations = list(SyncJob.objects.order_by("id").values_list("operation", "lock_key"))
     key = f"meeting:{highlight.meeting_id}"
     assert operations == [("meeting.processed", key), ("highlight.sync", key)]
+
+
+def test_an_edit_before_its_meetings_sync_starts_goes_out_with_it(
+    django_capture_on_commit_callbacks: Callable[..., Any],
+) -> None:
+    """The meeting's sync reads the highlights when it runs: a job per highlight would
+    only find them in the meeting's Note already (or be skipped, once per highlight)."""
+    highlight = HighlightFactory()
+    with django_capture_on_commit_callbacks(execute=False):
+        services.meeting_mark_processed(meeting=highlight.meeting)
+
+        services.highlight_update(highlight=highlight, text="Edited before the sync")
+        services.meeting_update(meeting=highlight.meeting, title="Renamed before the sync")
+
+    assert list(SyncJob.objects.values_list("operation", flat=True)) == ["meeting.processed"]
 
 
 def test_each_kind_of_change_queues_its_operation(

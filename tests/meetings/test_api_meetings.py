@@ -5,6 +5,7 @@ import pytest
 from integrations.models import SyncJob
 from meetings.models import Meeting
 from tests.conftest import Partner
+from tests.factories import SyncMappingFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -56,6 +57,13 @@ def test_upsert_replaces_the_attendee_list(partner: Partner) -> None:
 
 def test_retitling_a_meeting_queues_one_event_sync(partner: Partner) -> None:
     partner.client.post("/api/v1/meetings/", MEETING, format="json")
+    # Its Event is in Salesforce (a meeting with nothing there has nothing to update).
+    SyncMappingFactory(
+        local_object=Meeting.objects.get(),
+        purpose="meeting_event",
+        salesforce_object="Event",
+        state="confirmed",
+    )
 
     response = partner.client.patch("/api/v1/meetings/m-1/", {"title": "Renamed"}, format="json")
 
