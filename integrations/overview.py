@@ -129,7 +129,8 @@ def backlog_progress(
     """The backlog's progress, or None when no job is open and none was followed.
 
     1. The backlog starts at `since` (the start the page followed so far, so its total
-       does not shrink when the oldest jobs finish) or else at the oldest open job.
+       does not shrink when the oldest jobs finish) or else at the oldest open job that
+       is not held by the API limit or a lost connection.
     2. Its total is every job created since then, and done is those no longer open.
     3. The rate counts the jobs of the backlog finished over the last few minutes (or
        since the start, when that is nearer), per minute.
@@ -137,7 +138,12 @@ def backlog_progress(
     now = now or timezone.now()
     jobs = SyncJob.objects.filter(tenant=tenant)
     if since is None:
-        since = jobs.filter(state__in=SyncJob.OPEN_STATES).aggregate(at=Min("created_at"))["at"]
+        # Jobs held by the API limit or a connection to restore are not work under way:
+        # the banner above says what they wait for, and no bar follows them.
+        moving = jobs.filter(state__in=SyncJob.OPEN_STATES).exclude(
+            waiting_for__in=[SyncJob.Wait.API_LIMIT, SyncJob.Wait.CONNECTION]
+        )
+        since = moving.aggregate(at=Min("created_at"))["at"]
         if since is None:
             return None
     window_start = max(since, now - RATE_WINDOW)

@@ -1,15 +1,19 @@
 from __future__ import annotations
 
+import logging
 import re
 import secrets
 from typing import cast
 
+from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.auth.models import User
 from django.db import transaction
 
 from core.errors import InvalidInput
 from core.services import model_update
 from tenants.models import Membership, Tenant, TenantAPIKey
+
+logger = logging.getLogger(__name__)
 
 # Labels of letters, digits and inner hyphens, and a top-level label of letters (or an
 # internationalised one, "xn--..."): "acme.com", "eu.acme.co.uk".
@@ -79,20 +83,42 @@ def membership_add(*, tenant: Tenant, user: User, role: str) -> Membership:
     return membership
 
 
-def api_key_create(*, tenant: Tenant, name: str) -> tuple[TenantAPIKey, str]:
+def credentials_history(*, tenant: Tenant, by: User | None, what: str) -> None:
+    """Who did what to a tenant's credentials, in the tenant's admin history and the
+    log: never the secret itself."""
+    logger.info("tenant %s: %s (by %s)", tenant.slug, what, by.get_username() if by else "-")
+    if by is not None:
+        LogEntry.objects.log_actions(
+            user_id=by.pk,
+            queryset=[tenant],
+            action_flag=CHANGE,
+            change_message=what,
+            single_object=True,
+        )
+
+
+def api_key_create(
+    *, tenant: Tenant, name: str, by: User | None = None
+) -> tuple[TenantAPIKey, str]:
     """A new key for a partner. The plain key is returned once and never stored."""
     api_key, plain_key = TenantAPIKey.objects.create_key(name=name, tenant=tenant)
+    credentials_history(
+        tenant=tenant, by=by, what=f"Created the API key {api_key.prefix}… ({name})."
+    )
     # The library's manager is typed for its abstract model; what it builds and saves is
     # an instance of the model it manages, here TenantAPIKey.
     return cast(TenantAPIKey, api_key), plain_key
 
 
-def api_key_revoke(*, api_key: TenantAPIKey) -> None:
+def api_key_revoke(*, api_key: TenantAPIKey, by: User | None = None) -> None:
     # The library refuses to un-revoke a key, so revoking is final.
     TenantAPIKey.objects.filter(pk=api_key.pk).update(revoked=True)
+    what = f"Revoked the API key {api_key.prefix}… ({api_key.name})."
+    credentials_history(tenant=api_key.tenant, by=by, what=what)
 
 
-def scheduler_webhook_secret_rotate(*, tenant: Tenant) -> str:
+def scheduler_webhook_secret_rotate(*, tenant: Tenant, by: User | None = None) -> str:
     tenant.scheduler_webhook_secret = secrets.token_urlsafe(32)
     tenant.save(update_fields=["scheduler_webhook_secret"])
+    credentials_history(tenant=tenant, by=by, what="Rotated the scheduler webhook secret.")
     return tenant.scheduler_webhook_secret

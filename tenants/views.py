@@ -92,7 +92,7 @@ def api_key_create(request: TenantRequest) -> HttpResponse:
         # The page again, with what was typed and what is wrong with it.
         return _api_access_page(request, form)
     api_key, plain_key = services.api_key_create(
-        tenant=request.membership.tenant, name=form.cleaned_data["name"]
+        tenant=request.membership.tenant, name=form.cleaned_data["name"], by=request.user
     )
     context = {
         "title": f"API key “{api_key.name}”",
@@ -110,7 +110,7 @@ def api_key_revoke(request: TenantRequest, prefix: str) -> HttpResponse:
     """Asks first (GET), revokes on the answer (POST)."""
     api_key = _api_key_or_404(request.membership.tenant, prefix)
     if request.method == "POST":
-        services.api_key_revoke(api_key=api_key)
+        services.api_key_revoke(api_key=api_key, by=request.user)
         messages.success(
             request, f"Key “{api_key.name}” is revoked: calls made with it are refused."
         )
@@ -128,7 +128,7 @@ def scheduler_secret_rotate(request: TenantRequest) -> HttpResponse:
     """Asks first (GET), rotates on the answer (POST) and shows the new secret once."""
     tenant = request.membership.tenant
     if request.method == "POST":
-        secret = services.scheduler_webhook_secret_rotate(tenant=tenant)
+        secret = services.scheduler_webhook_secret_rotate(tenant=tenant, by=request.user)
         context = {
             "title": "New scheduler signing secret",
             "label": "The new signing secret",

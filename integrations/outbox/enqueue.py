@@ -29,6 +29,20 @@ def lock_key_for(local_object: models.Model) -> str:
     return f"{type(local_object).__name__.lower()}:{local_object.pk}"
 
 
+def meeting_changes_lock(lock_key: str) -> None:
+    """Take the row lock of the meeting whose records `lock_key` stands for, until the
+    caller's transaction ends.
+
+    A change to a meeting queues no job while one of its jobs is still to start (that
+    job reads the change when it runs, see `meeting_sync_started`). That holds only if
+    no job of the meeting becomes runnable unseen while the change is being made: a new
+    one (a manual send) or one run again (a review answered, a retry). Those take this
+    lock first, and so do changes: one waits for the other, then sees it."""
+    kind, _, meeting_id = lock_key.partition(":")
+    if kind == "meeting" and meeting_id.isdigit():
+        list(Meeting.objects.select_for_update().filter(pk=int(meeting_id)).values_list("pk"))
+
+
 def sync_job_enqueue(
     *,
     tenant: Tenant,
@@ -43,6 +57,7 @@ def sync_job_enqueue(
     makes one push.
     """
     content_type = ContentType.objects.get_for_model(local_object)
+    meeting_changes_lock(lock_key_for(local_object))
     if not params:
         pending = (
             SyncJob.objects.select_for_update()
@@ -86,6 +101,7 @@ def meeting_sync_started(*, tenant: Tenant, lock_key: str) -> bool:
     start are locked until the caller's transaction commits: a worker claiming one
     meanwhile waits for the lock (its claim is a conditional update of the row), and
     then reads the change. This is the rule `sync_job_enqueue` reuses a pending job by."""
+    meeting_changes_lock(lock_key)
     open_jobs = list(
         SyncJob.objects.select_for_update()
         .filter(tenant=tenant, lock_key=lock_key, state__in=SyncJob.OPEN_STATES)

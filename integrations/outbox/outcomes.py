@@ -90,7 +90,8 @@ def next_step(job: SyncJob, finish: Finish) -> NextStep:
     next_attempt = None
     if state == State.PENDING and retry_in is not None:
         next_attempt = timezone.now() + timedelta(seconds=retry_in)
-        reason = f"{reason} Next attempt at {next_attempt:%H:%M:%S} UTC."
+        # The pages show the next attempt in the tenant's timezone, from the job's row.
+        reason = f"{reason} It is tried again automatically."
     return NextStep(state, outcome, reason, max(attempts, 0), waiting, next_attempt)
 
 

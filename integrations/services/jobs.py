@@ -22,6 +22,7 @@ from core.errors import Conflict, InvalidInput
 from integrations.enums import Operation
 from integrations.models import SyncJob
 from integrations.outbox.dispatch import job_dispatch
+from integrations.outbox.enqueue import meeting_changes_lock
 from integrations.outbox.sweeper import tenant_pause_lift
 from integrations.services.choices import (
     ANY_RECORD,
@@ -187,7 +188,9 @@ def sync_tenant_resume(*, tenant: Tenant) -> int:
 
 
 def _locked(job: SyncJob) -> SyncJob:
-    """The job, locked for this transaction, as it is now."""
+    """The job, locked for this transaction, as it is now. Its meeting is locked first:
+    a job run again must not start unseen by a change of the meeting being made."""
+    meeting_changes_lock(job.lock_key)
     found = SyncJob.objects.select_for_update().filter(pk=job.pk).first()
     if found is None:
         raise Conflict("This job no longer exists.")

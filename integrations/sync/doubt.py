@@ -82,8 +82,10 @@ def landing_wait(runs: Sequence[Run]) -> None:
         if moment is not None:
             run.finish = Finish(
                 SyncJob.State.PENDING,
+                # The moment is the job's next attempt, which the pages show in the
+                # tenant's timezone: the reason carries no clock time of its own.
                 "Waiting: a change sent to Salesforce got no answer; it may still land, so "
-                f"it is looked for after {moment:%H:%M:%S} UTC.",
+                "it is looked for at the next attempt.",
                 waiting_for=SyncJob.Wait.DOUBT,
                 retry_in=(moment - now).total_seconds(),
             )

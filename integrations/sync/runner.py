@@ -115,17 +115,19 @@ def _can_sync(claim: Claim, connection: SalesforceConnection | None) -> bool:
     """A tenant without a working connection, or paused by the API limit, sends
     nothing: its jobs go back to wait for what ends that, spending no attempt."""
     if connection is None or connection.status != SalesforceConnection.Status.CONNECTED:
-        status = connection.get_status_display().lower() if connection else "not connected"
-        reason = f"Waiting: Salesforce is {status} for this tenant."
+        reason = (
+            "Waiting: Salesforce needs to be connected again (re-authorised) for this tenant."
+            if connection is not None
+            and connection.status == SalesforceConnection.Status.NEEDS_REAUTH
+            else "Waiting: Salesforce is not connected for this tenant."
+        )
         for job in claim.jobs:
             job_release(job, claim.token, reason, waiting_for=Wait.CONNECTION, until=None)
         return False
     paused = connection.paused_until
     if paused and paused > timezone.now():
-        reason = (
-            "Waiting: Salesforce's daily API limit was reached; syncing resumes at "
-            f"{paused:%Y-%m-%d %H:%M} UTC."
-        )
+        # When it resumes is the job's next attempt, shown in the tenant's timezone.
+        reason = "Waiting: Salesforce's daily API limit was reached; syncing resumes by itself."
         for job in claim.jobs:
             job_release(job, claim.token, reason, waiting_for=Wait.API_LIMIT, until=paused)
         return False

@@ -35,6 +35,7 @@ from integrations.services import actions
 from integrations.services.actions import MatchPreview
 from integrations.services.choices import ORGANISATIONS
 from integrations.services.record_search import FoundRecord, salesforce_records_search
+from integrations.views.lookups import lookup_refusal
 from meetings import selectors as meeting_selectors
 from meetings.models import Meeting
 from tenants.access import TenantRequest, tenant_page
@@ -170,19 +171,13 @@ def _highlight_rows(
     return rows, meeting_state.highlights_sending(states)
 
 
-# Ops viewing as the tenant read what is here; asking Salesforce would spend the
-# tenant's API calls (and may refresh its session), which is acting for it.
-VIEWING_AS_OPS = (
-    "Viewing as the tenant, ops don't ask Salesforce: it spends the tenant's API calls."
-)
-
-
 def _preview(request: TenantRequest, meeting: Meeting) -> tuple[MatchPreview | None, str]:
     """The match preview the member asked for, or why there is none. It looks at the
     chosen highlights, or at all of them when none are chosen yet (the match depends on
     the attendees; the highlights are chosen again when sending)."""
-    if request.viewing_as_ops:
-        return None, VIEWING_AS_OPS
+    refusal = lookup_refusal(request)
+    if refusal:
+        return None, refusal
     chosen = request.GET.getlist("highlights") or [
         h.external_id for h in meeting_selectors.highlight_list(meeting=meeting)
     ]
@@ -197,8 +192,9 @@ def _search(request: TenantRequest, text: str) -> tuple[list[FoundRecord], str]:
     tenant = request.membership.tenant
     if not text.strip():
         return [], ""
-    if request.viewing_as_ops:
-        return [], VIEWING_AS_OPS
+    refusal = lookup_refusal(request)
+    if refusal:
+        return [], refusal
     try:
         found = salesforce_records_search(tenant=tenant, name=text, objects=ORGANISATIONS)
     except DomainError as exc:

@@ -40,6 +40,7 @@ from integrations.sync_log_rows import (
     record_choices,
     record_words,
 )
+from integrations.views.lookups import lookup_refusal
 from tenants.access import TenantRequest, tenant_page
 from tenants.models import Membership, Tenant
 
@@ -87,11 +88,16 @@ def _kept_choice(value: str, shown: list[RecordChoice]) -> list[RecordChoice]:
     return record_choices([{"object": sobject, "id": record_id, "name": name}], "", value)
 
 
-def _found_by_name(job: SyncJob, query: str) -> tuple[list[dict[str, str]], str]:
+def _found_by_name(
+    request: TenantRequest, job: SyncJob, query: str
+) -> tuple[list[dict[str, str]], str]:
     """Records of the objects the job may link to whose name holds `query` (one API
     call), or why Salesforce could not be searched."""
     if not query:
         return [], ""
+    refusal = lookup_refusal(request)
+    if refusal:
+        return [], refusal
     try:
         records = salesforce_records_search(
             tenant=job.tenant, name=query, objects=jobs.record_objects_for(job)
@@ -109,7 +115,7 @@ def _chooser(
     form = form or SyncJobTargetForm(objects=jobs.record_objects_for(job))
     chosen = str(form["record"].value() or "")
     query = request.GET.get("q", "").strip()
-    found, search_error = _found_by_name(job, query)
+    found, search_error = _found_by_name(request, job, query)
     candidates = record_choices(job.candidates or [], base, chosen)
     found_rows = record_choices(found, base, chosen)
     return {

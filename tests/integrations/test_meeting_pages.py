@@ -33,6 +33,9 @@ from tests.factories import (
 from tests.sync.conftest import meeting_push
 from tests.sync.conftest import sf as sf  # the emulator-connected tenant fixture
 
+# A form or button of the portal itself: only these ask Salesforce.
+FROM_THE_PAGE = {"HTTP_SEC_FETCH_SITE": "same-origin"}
+
 ACCOUNT_A = "001000000000001AAA"
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
@@ -398,12 +401,41 @@ def test_without_htmx_finding_the_matches_loads_the_page_with_them(
     manual.insert("Contact", LastName="Bob", Email="bob@initech.example", AccountId=account)
     meeting_push(partner, processed=False)
 
-    html = page_text(signed_in(partner.tenant).get("/meetings/m-1/", {"preview": 1}))
+    html = page_text(
+        signed_in(partner.tenant).get("/meetings/m-1/", {"preview": 1}, **FROM_THE_PAGE)
+    )
 
     assert "<html" in html and "The Contacts belong to one record" in html
     assert checked_radio(html) == [f"Account:{account}:Initech"]
     attendees = rows_of(html.split('id="attendees"')[1].split("</section>")[0])
     assert "bob@initech.example Outside Contact Bob" in attendees[1]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_link_from_elsewhere_spends_none_of_the_tenants_salesforce_calls(
+    partner: Partner, manual: OrgHandle
+) -> None:
+    """A preview or a search asked by a link in an email, a chat or another site (the
+    browser says so, or says nothing) opens the page and asks Salesforce nothing."""
+    account = manual.insert("Account", Name="Initech")
+    manual.insert("Contact", LastName="Bob", Email="bob@initech.example", AccountId=account)
+    meeting_push(partner, processed=False)
+    client = signed_in(partner.tenant)
+    calls = manual.api_calls
+
+    answers = [
+        client.get("/meetings/m-1/", {"preview": 1}),
+        client.get("/meetings/m-1/", {"preview": 1}, HTTP_SEC_FETCH_SITE="cross-site"),
+        client.get("/meetings/m-1/matches/", HTTP_SEC_FETCH_SITE="none"),
+        client.get("/meetings/m-1/records/", {"q": "Initech"}),
+    ]
+
+    assert [a.status_code for a in answers] == [200] * 4
+    assert manual.api_calls == calls
+    assert "Salesforce is asked from this page only" in page_text(answers[2])
+    # The page's own button does ask.
+    client.get("/meetings/m-1/matches/", **HTMX)
+    assert manual.api_calls > calls
 
 
 @pytest.mark.django_db(transaction=True)

@@ -32,6 +32,9 @@ from tests.factories import (
 from tests.sync.conftest import meeting_push
 from tests.sync.conftest import sf as sf  # the emulator-connected tenant fixture
 
+# A form or button of the portal itself: only these ask Salesforce.
+FROM_THE_PAGE = {"HTTP_SEC_FETCH_SITE": "same-origin"}
+
 ACCOUNT_A = "001000000000001AAA"
 ACCOUNT_B = "001000000000002AAA"
 
@@ -111,7 +114,9 @@ def test_a_preview_without_salesforce_says_why_as_a_message(tenant: Tenant) -> N
     meeting = MeetingFactory(tenant=tenant, external_id="m-1")
     HighlightFactory(meeting=meeting, external_id="h1")
 
-    html = page_text(signed_in(tenant).get("/meetings/m-1/", {"highlights": "h1", "preview": 1}))
+    html = page_text(
+        signed_in(tenant).get("/meetings/m-1/", {"highlights": "h1", "preview": 1}, **FROM_THE_PAGE)
+    )
 
     assert "Salesforce is not connected for this tenant" in html
     assert "Match preview" not in html
@@ -122,7 +127,7 @@ def test_a_preview_needs_no_highlight_chosen_first(tenant: Tenant) -> None:
     meeting = MeetingFactory(tenant=tenant, external_id="m-1")
     HighlightFactory(meeting=meeting, external_id="h1")
 
-    html = page_text(signed_in(tenant).get("/meetings/m-1/", {"preview": 1}))
+    html = page_text(signed_in(tenant).get("/meetings/m-1/", {"preview": 1}, **FROM_THE_PAGE))
 
     # The match depends on the attendees; highlights are chosen when sending.
     assert "Choose at least one highlight." not in html
@@ -362,7 +367,7 @@ def test_another_tenants_meeting_and_jobs_are_not_found_and_unchanged(
 
     answers = [
         client.get("/meetings/theirs/"),
-        client.get("/meetings/theirs/", {"highlights": "h1", "preview": 1}),
+        client.get("/meetings/theirs/", {"highlights": "h1", "preview": 1}, **FROM_THE_PAGE),
         client.post("/meetings/theirs/send/", {"highlights": ["h1"], "record": "create"}),
         client.get("/listen/theirs/", {"t": 5}),
         client.post(
@@ -455,7 +460,9 @@ def test_a_member_previews_the_match_and_sends_each_highlight_as_a_note(
     meeting_push(partner, processed=False)
     client = signed_in(partner.tenant)
 
-    preview = page_text(client.get("/meetings/m-1/", {"highlights": ["h1", "h2"], "preview": 1}))
+    preview = page_text(
+        client.get("/meetings/m-1/", {"highlights": ["h1", "h2"], "preview": 1}, **FROM_THE_PAGE)
+    )
     sent = client.post(
         "/meetings/m-1/send/",
         {"highlights": ["h1", "h2"], "record": f"Account:{account}:Initech"},
@@ -482,7 +489,9 @@ def test_nobody_matching_offers_to_create_an_account(partner: Partner, manual: O
     meeting_push(partner, processed=False)
     client = signed_in(partner.tenant)
 
-    preview = page_text(client.get("/meetings/m-1/", {"highlights": "h1", "preview": 1}))
+    preview = page_text(
+        client.get("/meetings/m-1/", {"highlights": "h1", "preview": 1}, **FROM_THE_PAGE)
+    )
     client.post(
         "/meetings/m-1/send/",
         {"highlights": ["h1"], "record": "create", "account_name": "Initech"},

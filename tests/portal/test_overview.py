@@ -153,6 +153,15 @@ def test_no_backlog_without_open_jobs(tenant: Tenant) -> None:
     assert "backlog" not in signed_in(tenant).get("/").content.decode().lower()
 
 
+def test_jobs_held_by_the_api_limit_or_a_lost_connection_are_no_backlog(tenant: Tenant) -> None:
+    """They wait for the banner's action or time, not for the workers: a bar polling
+    them would poll for hours."""
+    jobs(tenant, State.PENDING, 2, waiting_for=SyncJob.Wait.API_LIMIT)
+    jobs(tenant, State.PENDING, 1, waiting_for=SyncJob.Wait.CONNECTION)
+
+    assert backlog_progress(tenant=tenant) is None
+
+
 def test_the_overview_shows_the_backlog_and_polls_it_while_jobs_are_open(tenant: Tenant) -> None:
     jobs(tenant, State.SUCCEEDED, 1, created_at=timezone.now() - timedelta(hours=1))
     jobs(tenant, State.PENDING, 3)

@@ -138,9 +138,9 @@ def test_ops_viewing_as_a_tenant_spend_none_of_its_salesforce_calls(
     ops.post(f"/ops/view-as/{partner.tenant.pk}/")
     calls = sf.api_calls
 
-    page = ops.get("/meetings/m-1/", {"preview": "1"})
-    preview = ops.get("/meetings/m-1/matches/")
-    search = ops.get("/meetings/m-1/records/", {"q": "Initech"})
+    page = ops.get("/meetings/m-1/", {"preview": "1"}, HTTP_SEC_FETCH_SITE="same-origin")
+    preview = ops.get("/meetings/m-1/matches/", HTTP_HX_REQUEST="true")
+    search = ops.get("/meetings/m-1/records/", {"q": "Initech"}, HTTP_HX_REQUEST="true")
 
     assert page.status_code == preview.status_code == search.status_code == 200
     assert "ops don&#x27;t ask Salesforce" in preview.content.decode()

@@ -179,6 +179,23 @@ def test_rotating_shows_the_new_secret_once_and_the_old_one_stops_signing(
     assert Booking.objects.filter(tenant=tenant).count() == 1
 
 
+def test_who_rotated_the_secret_or_revoked_a_key_is_in_the_tenants_history(
+    tenant: Tenant, partner: Partner
+) -> None:
+    from django.contrib.admin.models import LogEntry
+
+    admin = signed_in(tenant)
+    admin.post(ROTATE)
+    admin.post(revoke_url(partner.api_key))
+
+    history = list(LogEntry.objects.values_list("user_id", "change_message"))
+    admin_id = int(admin.session["_auth_user_id"])
+    assert (admin_id, "Rotated the scheduler webhook secret.") in history
+    assert any(uid == admin_id and "Revoked the API key" in m for uid, m in history)
+    tenant.refresh_from_db()
+    assert not any(tenant.scheduler_webhook_secret in m for _, m in history)
+
+
 def test_reading_the_pages_changes_nothing(tenant: Tenant, partner: Partner) -> None:
     admin = signed_in(tenant)
     secret = tenant.scheduler_webhook_secret
