@@ -24,7 +24,38 @@ def _search_box(placeholder: str) -> forms.TextInput:
     return forms.TextInput(attrs={"type": "search", "placeholder": placeholder})
 
 
-class CallFilter(django_filters.FilterSet):  # type: ignore[misc]
+def _day_from(field: str) -> Any:
+    return django_filters.DateFilter(
+        field_name=field, lookup_expr="date__gte", label="From", widget=DATE_INPUT
+    )
+
+
+def _day_to(field: str) -> Any:
+    return django_filters.DateFilter(
+        field_name=field, lookup_expr="date__lte", label="To", widget=DATE_INPUT
+    )
+
+
+class _InSalesforceFilter(django_filters.FilterSet):  # type: ignore[misc]
+    """What calls and bookings are filtered by alike: their state in Salesforce."""
+
+    state = django_filters.ChoiceFilter(
+        field_name="log_state",
+        choices=LogState.choices,
+        empty_label="Any state",
+        label="In Salesforce",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Shown after the list's own choices, just before the dates.
+        declared: dict[str, Any] = self.filters  # type: ignore[has-type]
+        names = [name for name in declared if name != "state"]
+        names.insert(names.index("since"), "state")
+        self.filters = {name: declared[name] for name in names}
+
+
+class CallFilter(_InSalesforceFilter):
     q = django_filters.CharFilter(
         method="search", label="Search", widget=_search_box("Email, phone or call id")
     )
@@ -32,18 +63,8 @@ class CallFilter(django_filters.FilterSet):  # type: ignore[misc]
     direction = django_filters.ChoiceFilter(
         choices=Activity.Direction.choices, empty_label="Either direction"
     )
-    state = django_filters.ChoiceFilter(
-        field_name="log_state",
-        choices=LogState.choices,
-        empty_label="Any state",
-        label="In Salesforce",
-    )
-    since = django_filters.DateFilter(
-        field_name="started_at", lookup_expr="date__gte", label="From", widget=DATE_INPUT
-    )
-    until = django_filters.DateFilter(
-        field_name="started_at", lookup_expr="date__lte", label="To", widget=DATE_INPUT
-    )
+    since = _day_from("started_at")
+    until = _day_to("started_at")
 
     class Meta:
         model = Activity
@@ -61,25 +82,15 @@ class CallFilter(django_filters.FilterSet):  # type: ignore[misc]
         return rows.filter(Q(external_id__icontains=text) | Q(pk__in=people))
 
 
-class BookingFilter(django_filters.FilterSet):  # type: ignore[misc]
+class BookingFilter(_InSalesforceFilter):
     q = django_filters.CharFilter(
         method="search", label="Search", widget=_search_box("Guest, host, title or id")
     )
     status = django_filters.ChoiceFilter(
         choices=Booking.Status.choices, empty_label="Any status", label="Booking"
     )
-    state = django_filters.ChoiceFilter(
-        field_name="log_state",
-        choices=LogState.choices,
-        empty_label="Any state",
-        label="In Salesforce",
-    )
-    since = django_filters.DateFilter(
-        field_name="start", lookup_expr="date__gte", label="From", widget=DATE_INPUT
-    )
-    until = django_filters.DateFilter(
-        field_name="start", lookup_expr="date__lte", label="To", widget=DATE_INPUT
-    )
+    since = _day_from("start")
+    until = _day_to("start")
 
     class Meta:
         model = Booking
