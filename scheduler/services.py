@@ -6,6 +6,8 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import re
+import secrets
 import time
 from dataclasses import dataclass
 from enum import StrEnum
@@ -14,7 +16,6 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from core.errors import Conflict, InvalidInput, Unauthorized
 from scheduler import events
@@ -127,9 +128,22 @@ def booking_reschedule(
 
 
 @transaction.atomic
-def booking_cancel(*, booking: Booking, version: int) -> BookingResult:
+def booking_cancel(
+    *,
+    booking: Booking,
+    version: int,
+    start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
+    title: str | None = None,
+) -> BookingResult:
+    """Cancel a booking. A cancellation carries the booking's latest time and title when
+    the scheduler sends them: they are applied with its version, as a reschedule's are,
+    so an older cancellation never moves the booking back in time."""
     booking = Booking.objects.select_for_update().get(pk=booking.pk)
-    outcome = _booking_apply(booking, version, {"status": Booking.Status.CANCELLED})
+    values: dict[str, Any] = {"status": Booking.Status.CANCELLED}
+    latest = {"start": start, "end": end, "title": title}
+    values.update({key: value for key, value in latest.items() if value is not None})
+    outcome = _booking_apply(booking, version, values)
     return BookingResult(booking, outcome)
 
 
@@ -145,83 +159,77 @@ def scheduler_signature(*, secret: str, timestamp: int, body: bytes) -> str:
     return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
 
 
-def scheduler_signature_verify(
-    *, tenant: Tenant, header: str, body: bytes, now: float | None = None
-) -> None:
-    """Steps:
-    1. parse `t=<unix seconds>,v1=<hex>[,v1=<hex>...]` (several v1 while a secret rotates);
-    2. refuse a timestamp outside the tolerance either way (a replay of an old delivery);
-    3. compare each v1 with our signature in constant time; one must match.
-    Raises Unauthorized; nothing of the body is parsed before this passes.
-    """
-    secret = tenant.scheduler_webhook_secret
-    if not secret:
-        raise Unauthorized("This tenant has no scheduler signing secret configured.")
+# Stands in for the secret of a tenant that does not exist or has none configured, so
+# that such a delivery takes the same path and gets the same answer as a wrong
+# signature: tenant slugs cannot be told apart from the outside. Random per process,
+# so nothing can ever be signed with it.
+_NO_SECRET = secrets.token_hex(32)
+# A unix timestamp in seconds has 10 digits until the year 2286; anything longer (or
+# any non-ASCII digit) is malformed rather than a number to convert.
+_TIMESTAMP = re.compile(r"[0-9]{1,12}", re.ASCII)
+_SIGNATURE = re.compile(r"[0-9a-f]{1,128}", re.ASCII)
+
+
+def _signature_header_parse(header: str) -> tuple[int, list[str]]:
     timestamp: int | None = None
     signatures: list[str] = []
     for part in (header or "").split(","):
         key, _, value = part.strip().partition("=")
-        if key == "t" and value.isdigit():
+        if key == "t" and _TIMESTAMP.fullmatch(value):
             timestamp = int(value)
-        elif key == "v1" and value:
+        elif key == "v1" and _SIGNATURE.fullmatch(value):
             signatures.append(value)
     if timestamp is None or not signatures:
         raise Unauthorized(f"The {SIGNATURE_HEADER} header is missing or malformed.")
+    return timestamp, signatures
+
+
+def scheduler_webhook_verify(
+    *, tenant_slug: str, header: str, body: bytes, now: float | None = None
+) -> Tenant:
+    """The tenant a delivery is for, once its signature is verified (401 otherwise). An
+    unknown slug is refused exactly like a wrong signature, so slugs cannot be probed."""
+    tenant = Tenant.objects.filter(slug=tenant_slug).first()
+    return scheduler_signature_verify(tenant=tenant, header=header, body=body, now=now)
+
+
+def scheduler_signature_verify(
+    *, tenant: Tenant | None, header: str, body: bytes, now: float | None = None
+) -> Tenant:
+    """Steps:
+    1. a missing tenant, or one with no secret, is checked against a secret nobody has,
+       so it takes the same path and gets the same answer as a wrong signature;
+    2. parse `t=<unix seconds>,v1=<hex>[,v1=<hex>...]` (several v1 while a secret rotates);
+    3. refuse a timestamp outside the tolerance either way (a replay of an old delivery);
+    4. compare each v1 with our signature in constant time; one must match.
+    Raises Unauthorized (401); nothing of the body is parsed before this passes.
+    """
+    secret = (tenant.scheduler_webhook_secret if tenant else "") or _NO_SECRET
+    timestamp, signatures = _signature_header_parse(header)
     now = time.time() if now is None else now
     if abs(now - timestamp) > settings.SCHEDULER_WEBHOOK_TOLERANCE_SECONDS:
         raise Unauthorized("The signature timestamp is too old (or in the future).")
     expected = scheduler_signature(secret=secret, timestamp=timestamp, body=body)
-    if not any(hmac.compare_digest(expected, candidate) for candidate in signatures):
+    matched = any(hmac.compare_digest(expected, candidate) for candidate in signatures)
+    if tenant is None or secret == _NO_SECRET or not matched:
         raise Unauthorized("The signature does not match the body.")
+    return tenant
 
 
-def _required(data: dict[str, Any], key: str) -> Any:
-    value = data.get(key)
-    if value in (None, ""):
-        raise InvalidInput(f"The booking has no '{key}'.", field=f"booking.{key}")
-    return value
-
-
-def _datetime(data: dict[str, Any], key: str) -> dt.datetime:
-    raw = _required(data, key)
-    parsed = parse_datetime(str(raw))
-    if parsed is None or parsed.tzinfo is None:
-        raise InvalidInput(
-            f"'{key}' must be an ISO 8601 date-time with a time zone.", field=f"booking.{key}"
-        )
-    return parsed
-
-
-def _version(data: dict[str, Any]) -> int:
-    raw = _required(data, "version")
-    if isinstance(raw, bool) or not isinstance(raw, int):
-        raise InvalidInput("'version' must be a whole number.", field="booking.version")
-    return raw
+def scheduler_webhook_body_parse(*, body: bytes) -> Any:
+    """The verified body as JSON, for the event serializer to check."""
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise InvalidInput("The body is not valid JSON.") from None
 
 
 @transaction.atomic
-def scheduler_webhook_receive(
-    *, tenant: Tenant, signature_header: str, body: bytes
+def scheduler_event_apply(
+    *, tenant: Tenant, event_id: str, event_type: str, booking: dict[str, Any]
 ) -> tuple[SchedulerWebhookEvent, BookingResult]:
-    """Verify, then apply one scheduler event. A replayed event id is refused (409)."""
-    scheduler_signature_verify(tenant=tenant, header=signature_header, body=body)
-    try:
-        payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise InvalidInput("The body is not valid JSON.") from None
-    if not isinstance(payload, dict):
-        raise InvalidInput("The body must be a JSON object.")
-    event_id, event_type = payload.get("id"), payload.get("event")
-    if not isinstance(event_id, str) or not event_id:
-        raise InvalidInput("The event has no 'id'.", field="id")
-    if event_type not in WEBHOOK_EVENTS:
-        raise InvalidInput(
-            f"Unknown event '{event_type}'; expected one of {', '.join(WEBHOOK_EVENTS)}.",
-            field="event",
-        )
-    data = payload.get("booking")
-    if not isinstance(data, dict):
-        raise InvalidInput("The event has no 'booking' object.", field="booking")
+    """Apply one verified and validated scheduler event. A replayed event id is refused
+    (409); an event refused here is not recorded, so it can be sent again once fixed."""
     try:
         with transaction.atomic():
             event = SchedulerWebhookEvent.objects.create(
@@ -231,39 +239,19 @@ def scheduler_webhook_receive(
         raise Conflict(
             f"Event '{event_id}' was received already; it is not applied twice."
         ) from None
-
-    external_id = str(_required(data, "external_id"))
-    version = _version(data)
+    values = dict(booking)
+    external_id: str = values.pop("external_id")
     if event_type == "booking.created":
-        result = booking_upsert(
-            tenant=tenant,
-            external_id=external_id,
-            version=version,
-            host_email=str(_required(data, "host_email")),
-            guest_email=str(_required(data, "guest_email")),
-            guest_name=str(data.get("guest_name") or ""),
-            title=str(_required(data, "title")),
-            description=str(data.get("description") or ""),
-            start=_datetime(data, "start"),
-            end=_datetime(data, "end"),
-            booked_by_guest=bool(data.get("booked_by_guest", True)),
-        )
+        result = booking_upsert(tenant=tenant, external_id=external_id, **values)
     else:
-        booking = Booking.objects.filter(tenant=tenant, external_id=external_id).first()
-        if booking is None:
+        existing = Booking.objects.filter(tenant=tenant, external_id=external_id).first()
+        if existing is None:
             raise InvalidInput(
                 f"No booking '{external_id}' to change; send booking.created first.",
                 field="booking.external_id",
             )
-        if event_type == "booking.rescheduled":
-            result = booking_reschedule(
-                booking=booking,
-                version=version,
-                start=_datetime(data, "start"),
-                end=_datetime(data, "end"),
-            )
-        else:
-            result = booking_cancel(booking=booking, version=version)
+        change = booking_reschedule if event_type == "booking.rescheduled" else booking_cancel
+        result = change(booking=existing, **values)
     event.booking = result.booking
     event.outcome = result.outcome.value
     event.save(update_fields=["booking", "outcome"])

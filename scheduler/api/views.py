@@ -11,7 +11,6 @@ from core.api.responses import paginated
 from scheduler import selectors, services
 from scheduler.api import serializers as s
 from tenants.api.views import TenantScopedAPIView
-from tenants.selectors import tenant_by_slug
 
 
 def change_response(result: services.BookingResult, *, created_status: bool = False) -> Response:
@@ -95,20 +94,27 @@ class SchedulerWebhookView(APIView):
     @extend_schema(
         operation_id="scheduler_webhook",
         auth=[],
-        request={"application/json": {"type": "object"}},
+        request=s.SchedulerEventSerializer,
         parameters=[
             OpenApiParameter(services.SIGNATURE_HEADER, str, OpenApiParameter.HEADER, required=True)
         ],
         responses={200: s.WebhookOutputSerializer},
     )
     def post(self, request: Request, tenant_slug: str) -> Response:
-        tenant = tenant_by_slug(slug=tenant_slug)
         # The raw bytes are what was signed: read them before anything parses the body.
         body = request.body
-        event, result = services.scheduler_webhook_receive(
-            tenant=tenant,
-            signature_header=request.headers.get(services.SIGNATURE_HEADER, ""),
+        tenant = services.scheduler_webhook_verify(
+            tenant_slug=tenant_slug,
+            header=request.headers.get(services.SIGNATURE_HEADER, ""),
             body=body,
+        )
+        data = s.SchedulerEventSerializer(data=services.scheduler_webhook_body_parse(body=body))
+        data.is_valid(raise_exception=True)
+        event, result = services.scheduler_event_apply(
+            tenant=tenant,
+            event_id=data.validated_data["id"],
+            event_type=data.validated_data["event"],
+            booking=data.validated_data["booking"],
         )
         payload = {
             "event_id": event.event_id,

@@ -148,12 +148,12 @@ def test_an_unknown_event_type_is_refused(tenant: Tenant) -> None:
     assert response.status_code == 400 and "event" in response.json()
 
 
-def test_an_unknown_tenant_slug_is_404(tenant: Tenant) -> None:
+def test_an_unknown_tenant_slug_is_refused_like_a_bad_signature(tenant: Tenant) -> None:
     response = Client().post(
         "/api/v1/scheduler/webhooks/nobody/", data=b"{}", content_type="application/json"
     )
 
-    assert response.status_code == 404
+    assert response.status_code == 401
 
 
 def test_another_tenants_secret_does_not_sign_for_this_tenant(tenant: Tenant) -> None:
