@@ -86,7 +86,8 @@ def note_plan(
     if not spec.highlights:
         # Nothing to say yet: the Note's place is kept, so the first highlight added
         # later makes it there (and its change is queued at all).
-        if mapping is None and isinstance(where.id, str):
+        placeless = mapping is None or (not mapping.live and not mapping.parent_id)
+        if placeless and isinstance(where.id, str):
             classic = ctx.settings.note_flavour == IntegrationSettings.NoteFlavour.CLASSIC_NOTE
             plan.reserve(spec.slot, SObject.NOTE if classic else SObject.CONTENT_NOTE, where)
         return

@@ -132,20 +132,31 @@ _SENT_FIELDS = [
 
 def mapping_reserve(*, tenant: Tenant, slot: Slot, sobject: str, parent: Parent) -> None:
     """(no row) -> planned, with the record it will be linked to: a record that has
-    nothing to say yet keeps its place (a meeting synced before its highlights)."""
-    SyncMapping.objects.get_or_create(
+    nothing to say yet keeps its place (a meeting synced before its highlights).
+
+    A planned row with no place yet gets this one: a create that was sent, never landed
+    and was planned again holds no parent (a parent is kept once a record is linked)."""
+    place = {
+        "parent_object": parent.sobject,
+        "parent_id": str(parent.id),
+        "parent_name": parent.name,
+    }
+    _, created = SyncMapping.objects.get_or_create(
         tenant=tenant,
         content_type_id=slot.content_type_id,
         object_id=slot.object_id,
         purpose=slot.purpose,
-        defaults={
-            "salesforce_object": sobject,
-            "state": MState.PLANNED,
-            "parent_object": parent.sobject,
-            "parent_id": str(parent.id),
-            "parent_name": parent.name,
-        },
+        defaults={"salesforce_object": sobject, "state": MState.PLANNED, **place},
     )
+    if not created:
+        SyncMapping.objects.filter(
+            tenant=tenant,
+            content_type_id=slot.content_type_id,
+            object_id=slot.object_id,
+            purpose=slot.purpose,
+            state=MState.PLANNED,
+            parent_id="",
+        ).update(salesforce_object=sobject, updated_at=timezone.now(), **place)
 
 
 def as_read(row: SyncMapping) -> dict[str, Any]:

@@ -197,3 +197,41 @@ def test_editing_a_logged_call_updates_its_tasks_and_makes_no_new_ones(
     [task] = sf.records("Task")
     assert "Discount agreed." in task["Description"]
     assert last_job("activity.sync").state == "succeeded"
+
+
+def test_a_note_create_that_never_landed_keeps_its_place_for_highlights_added_later(
+    partner: Partner, sf: OrgHandle, initech: str
+) -> None:
+    """Found by the fault campaign: an auto-sync sent the meeting's Note, the answer was
+    lost and the Note was not found (so its row went back to planned, with no place
+    yet); the highlights were then all deleted and the sync ran again with none. The
+    highlights added afterwards must still make the Note, on the meeting's record."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from integrations.enums import Purpose
+    from meetings.models import Meeting
+
+    meeting_push(partner, "m-1", highlights=[], processed=False)
+    meeting = Meeting.objects.get(external_id="m-1")
+    SyncMapping.objects.create(
+        tenant=partner.tenant,
+        content_type=ContentType.objects.get_for_model(Meeting),
+        object_id=meeting.pk,
+        purpose=Purpose.MEETING_NOTE,
+        salesforce_object="ContentNote",
+        state=SyncMapping.State.PLANNED,
+    )
+    answer = partner.client.post("/api/v1/meetings/m-1/processed/")
+    assert answer.status_code in (200, 202)
+    assert "no highlights" in last_job("meeting.processed").reason
+
+    added = partner.client.post(
+        "/api/v1/meetings/m-1/highlights/",
+        {"external_id": "h1", "text": "Budget is approved", "offset_seconds": 60},
+        format="json",
+    )
+
+    assert added.status_code in (200, 201)
+    notes = sf.records("ContentNote")
+    assert len(notes) == 1
+    assert [r["LinkedEntityId"] for r in sf.records("ContentDocumentLink")] == [initech]
