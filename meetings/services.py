@@ -6,9 +6,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
-from django.db import transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from core.errors import Conflict, InvalidInput
@@ -16,6 +16,32 @@ from meetings import events
 from meetings.models import Activity, ActivityParticipant, Attendee, Highlight, Meeting, Transcript
 from tenants.emails import email_normalise
 from tenants.models import Tenant
+
+Row = TypeVar("Row", bound=models.Model)
+
+
+def _row_claim(new: Row, **key: Any) -> tuple[Row, bool]:
+    """The row with this key, locked for the rest of the transaction, or `new` inserted
+    in its place: (row, created).
+
+    Locking a row that does not exist yet locks nothing, so two requests for the same
+    new external id can both find none. The insert runs in a savepoint: the second one
+    waits on the unique constraint until the first commits, fails, and then locks and
+    updates the first one's row instead of answering an error.
+    """
+    model = type(new)
+    existing = model._default_manager.select_for_update().filter(**key).first()
+    if existing is not None:
+        return existing, False
+    try:
+        with transaction.atomic():
+            new.save(force_insert=True)
+    except IntegrityError:
+        existing = model._default_manager.select_for_update().filter(**key).first()
+        if existing is None:  # another constraint failed, not a concurrent insert
+            raise
+        return existing, False
+    return new, True
 
 
 @dataclass(frozen=True)
@@ -82,18 +108,23 @@ def meeting_upsert(
     Repeating the same call changes nothing and announces nothing.
     """
     _times_check(start, end)
-    meeting = (
-        Meeting.objects.select_for_update().filter(tenant=tenant, external_id=external_id).first()
-    )
-    created = meeting is None
-    if meeting is None:
-        meeting = Meeting(tenant=tenant, external_id=external_id)
-    retimed = not created and (meeting.title, meeting.start, meeting.end) != (title, start, end)
-    meeting.title, meeting.start, meeting.end = title, start, end
-    meeting.organizer_email = email_normalise(organizer_email)
-    meeting.recording_url = recording_url
-    became_processed = _meeting_status_set(meeting, status) if status else False
-    meeting.save()
+    values = {
+        "title": title,
+        "start": start,
+        "end": end,
+        "organizer_email": email_normalise(organizer_email),
+        "recording_url": recording_url,
+    }
+    fresh = Meeting(tenant=tenant, external_id=external_id, **values)
+    fresh_processed = _meeting_status_set(fresh, status) if status else False
+    meeting, created = _row_claim(fresh, tenant=tenant, external_id=external_id)
+    retimed, became_processed = False, fresh_processed
+    if not created:
+        retimed = (meeting.title, meeting.start, meeting.end) != (title, start, end)
+        for key, value in values.items():
+            setattr(meeting, key, value)
+        became_processed = _meeting_status_set(meeting, status) if status else False
+        meeting.save()
     if attendees is not None:
         _attendees_replace(meeting, attendees)
     if retimed:
@@ -162,20 +193,16 @@ def highlight_upsert(
     repeating the same call changes nothing. Re-sending a deleted highlight restores it."""
     if not text.strip():
         raise InvalidInput("A highlight needs some text.", field="text")
-    highlight = (
-        Highlight.objects.select_for_update()
-        .filter(meeting=meeting, external_id=external_id)
-        .first()
+    fresh = Highlight(
+        tenant=meeting.tenant,
+        meeting=meeting,
+        external_id=external_id,
+        text=text,
+        speaker=speaker,
+        offset_seconds=offset_seconds,
     )
-    if highlight is None:
-        highlight = Highlight.objects.create(
-            tenant=meeting.tenant,
-            meeting=meeting,
-            external_id=external_id,
-            text=text,
-            speaker=speaker,
-            offset_seconds=offset_seconds,
-        )
+    highlight, created = _row_claim(fresh, meeting=meeting, external_id=external_id)
+    if created:
         events.highlight_changed.send(sender=Highlight, instance=highlight)
         return highlight, True
     new = (text, speaker, Decimal(offset_seconds), False)
@@ -322,12 +349,6 @@ def activity_upsert(
         raise InvalidInput("Only calls have a direction.", field="direction")
     if not participants:
         raise InvalidInput("An activity needs at least one participant.", field="participants")
-    activity = (
-        Activity.objects.select_for_update().filter(tenant=tenant, external_id=external_id).first()
-    )
-    created = activity is None
-    if activity is None:
-        activity = Activity(tenant=tenant, external_id=external_id)
     values = {
         "kind": kind,
         "direction": direction,
@@ -338,10 +359,13 @@ def activity_upsert(
         "logged_by_email": email_normalise(logged_by_email),
         "logged_by_name": logged_by_name.strip(),
     }
+    fresh = Activity(tenant=tenant, external_id=external_id, **values)
+    activity, created = _row_claim(fresh, tenant=tenant, external_id=external_id)
     changed = created or any(getattr(activity, k) != v for k, v in values.items())
-    for key, value in values.items():
-        setattr(activity, key, value)
-    activity.save()
+    if not created:
+        for key, value in values.items():
+            setattr(activity, key, value)
+        activity.save()
     changed = _participants_replace(activity, participants) or changed
     if changed and not created:
         activity.version += 1

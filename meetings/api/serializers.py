@@ -7,12 +7,25 @@ from typing import Any
 
 from rest_framework import serializers
 
-from meetings.models import Activity, Attendee, Highlight, Meeting
+from core.validators import DB_INT_MAX, EXTERNAL_ID_HELP, external_id_validator
+from meetings.models import Activity, ActivityParticipant, Attendee, Highlight, Meeting
 from meetings.services import PersonInput
+
+# Limits equal to the columns', so anything longer is a 400 here, never a database error.
+EMAIL_MAX = Attendee._meta.get_field("email").max_length
+
+
+def external_id_field(model: type[Any]) -> serializers.CharField:
+    max_length = model._meta.get_field("external_id").max_length
+    return serializers.CharField(
+        max_length=max_length,
+        validators=[external_id_validator],
+        help_text=EXTERNAL_ID_HELP.format(max_length=max_length),
+    )
 
 
 class AttendeeInputSerializer(serializers.Serializer):
-    email = serializers.EmailField()
+    email = serializers.EmailField(max_length=EMAIL_MAX)
     name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     phone = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
 
@@ -24,11 +37,13 @@ def people(data: list[dict[str, Any]] | None) -> list[PersonInput] | None:
 
 
 class MeetingInputSerializer(serializers.Serializer):
-    external_id = serializers.CharField(max_length=200)
+    external_id = external_id_field(Meeting)
     title = serializers.CharField(max_length=255)
     start = serializers.DateTimeField()
     end = serializers.DateTimeField()
-    organizer_email = serializers.EmailField(required=False, allow_blank=True, default="")
+    organizer_email = serializers.EmailField(
+        max_length=EMAIL_MAX, required=False, allow_blank=True, default=""
+    )
     recording_url = serializers.URLField(
         max_length=1000, required=False, allow_blank=True, default=""
     )
@@ -102,7 +117,7 @@ class TranscriptSerializer(serializers.Serializer):
 
 
 class HighlightInputSerializer(serializers.Serializer):
-    external_id = serializers.CharField(max_length=200)
+    external_id = external_id_field(Highlight)
     text = serializers.CharField()
     speaker = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     offset_seconds = serializers.DecimalField(
@@ -136,7 +151,12 @@ class HighlightOutputSerializer(serializers.ModelSerializer):
 
 
 class ParticipantInputSerializer(serializers.Serializer):
-    email = serializers.EmailField(required=False, allow_blank=True, default="")
+    email = serializers.EmailField(
+        max_length=ActivityParticipant._meta.get_field("email").max_length,
+        required=False,
+        allow_blank=True,
+        default="",
+    )
     phone = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
     name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
@@ -149,16 +169,20 @@ class ParticipantInputSerializer(serializers.Serializer):
 
 
 class ActivityInputSerializer(serializers.Serializer):
-    external_id = serializers.CharField(max_length=200)
+    external_id = external_id_field(Activity)
     kind = serializers.ChoiceField(choices=Activity.Kind.choices)
     direction = serializers.ChoiceField(
         choices=Activity.Direction.choices, required=False, allow_blank=True, default=""
     )
     started_at = serializers.DateTimeField()
-    duration_seconds = serializers.IntegerField(min_value=0, required=False, default=0)
+    duration_seconds = serializers.IntegerField(
+        min_value=0, max_value=DB_INT_MAX, required=False, default=0
+    )
     subject = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
     notes = serializers.CharField(required=False, allow_blank=True, default="")
-    logged_by_email = serializers.EmailField()
+    logged_by_email = serializers.EmailField(
+        max_length=Activity._meta.get_field("logged_by_email").max_length
+    )
     logged_by_name = serializers.CharField(
         max_length=200, required=False, allow_blank=True, default=""
     )

@@ -1,0 +1,120 @@
+"""Simultaneous upserts of the same external id, as real concurrent requests (threads,
+each with its own database connection): neither answers an error and both are applied.
+
+PostgreSQL only: SQLite takes the write lock when a transaction begins, so requests
+never race there."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.db import connection, connections
+from rest_framework.test import APIClient
+
+from meetings.models import Activity, Highlight, Meeting
+from tests.conftest import Partner
+from tests.factories import MeetingFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+PAIRS = 20
+
+
+@pytest.fixture(autouse=True)
+def _postgres_only(db: None) -> None:
+    if connection.vendor == "sqlite":
+        pytest.skip("SQLite serialises writers at BEGIN, so these requests cannot race")
+
+
+def _post_together(partner: Partner, url: str, bodies: list[dict[str, Any]]) -> list[int]:
+    """POST every body at the same moment, one thread each; the answers' status codes."""
+    start = threading.Barrier(len(bodies))
+    statuses = [0] * len(bodies)
+
+    def send(index: int, body: dict[str, Any]) -> None:
+        try:
+            # A server error comes back as a 500 answer rather than an exception here.
+            client = APIClient(raise_request_exception=False)
+            client.credentials(HTTP_AUTHORIZATION=f"Api-Key {partner.plain_key}")
+            start.wait()
+            statuses[index] = client.post(url, body, format="json").status_code
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=send, args=item) for item in enumerate(bodies)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return statuses
+
+
+def _race_pairs(
+    partner: Partner, url: str, body: Callable[[str, str], dict[str, Any]]
+) -> list[list[int]]:
+    return [
+        _post_together(partner, url, [body(f"x-{n}", "first"), body(f"x-{n}", "second")])
+        for n in range(PAIRS)
+    ]
+
+
+def test_simultaneous_meeting_upserts_both_apply(partner: Partner) -> None:
+    def body(external_id: str, which: str) -> dict[str, Any]:
+        return {
+            "external_id": external_id,
+            "title": f"Call, {which} version",
+            "start": "2026-11-20T09:00:00Z",
+            "end": "2026-11-20T09:30:00Z",
+            "attendees": [{"email": f"{which}@prospect.example"}],
+        }
+
+    answers = _race_pairs(partner, "/api/v1/meetings/", body)
+
+    assert all(sorted(pair) == [200, 201] for pair in answers), answers
+    meetings = Meeting.objects.filter(tenant=partner.tenant).prefetch_related("attendees")
+    assert meetings.count() == PAIRS
+    for meeting in meetings:
+        # The one applied last wins whole: its title with its own attendees.
+        which = meeting.title.split(", ")[1].split(" ")[0]
+        assert [a.email for a in meeting.attendees.all()] == [f"{which}@prospect.example"]
+
+
+def test_simultaneous_highlight_upserts_both_apply(partner: Partner) -> None:
+    MeetingFactory(tenant=partner.tenant, external_id="m-1")
+
+    def body(external_id: str, which: str) -> dict[str, Any]:
+        return {"external_id": external_id, "text": f"Budget, {which} version"}
+
+    answers = _race_pairs(partner, "/api/v1/meetings/m-1/highlights/", body)
+
+    assert all(sorted(pair) == [200, 201] for pair in answers), answers
+    highlights = Highlight.objects.filter(tenant=partner.tenant)
+    assert highlights.count() == PAIRS
+    # Created by one, then edited by the other: each change counted once.
+    assert {h.version for h in highlights} == {2}
+
+
+def test_simultaneous_activity_upserts_both_apply(partner: Partner) -> None:
+    def body(external_id: str, which: str) -> dict[str, Any]:
+        return {
+            "external_id": external_id,
+            "kind": "call",
+            "direction": "outbound",
+            "started_at": "2026-11-20T09:00:00Z",
+            "subject": f"Pricing, {which} version",
+            "logged_by_email": "agent@acme.test",
+            "participants": [{"email": f"{which}@prospect.example"}],
+        }
+
+    answers = _race_pairs(partner, "/api/v1/activities/", body)
+
+    assert all(sorted(pair) == [200, 201] for pair in answers), answers
+    activities = Activity.objects.filter(tenant=partner.tenant).prefetch_related("participants")
+    assert activities.count() == PAIRS
+    assert {a.version for a in activities} == {2}
+    for activity in activities:
+        which = activity.subject.split(", ")[1].split(" ")[0]
+        assert [p.email for p in activity.participants.all()] == [f"{which}@prospect.example"]
