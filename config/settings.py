@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from datetime import timedelta
 from pathlib import Path
 from typing import TypedDict
 
@@ -61,6 +62,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_q",
     "django_htmx",
+    "axes",  # sign-in throttling: records failed attempts, refuses while locked out
     # Our apps, lowest layer first (the contracts are [tool.importlinter] in
     # pyproject.toml). integrations comes after meetings and scheduler: its admin
     # re-registers their ModelAdmins with the sync inlines added.
@@ -82,6 +84,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # request.htmx: whether a request came from htmx (a fragment is enough then).
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: turns a locked-out sign-in into its refusal page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -120,6 +124,31 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# django-axes' backend comes first: it refuses a locked-out username + address before
+# the password is even checked, so the right password does not get through a lockout.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Sign-in throttling (the admin and the portal share one sign-in): after this many
+# failed attempts for one username from one address, that pair is refused for
+# LOGIN_COOLOFF_MINUTES. A success resets the count.
+AXES_FAILURE_LIMIT: int = env.int("LOGIN_FAILURE_LIMIT", default=5)
+LOGIN_COOLOFF_MINUTES: int = env.int("LOGIN_COOLOFF_MINUTES", default=15)
+AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_COOLOFF_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# Failed attempts during a lockout do not extend it: the cool-off ends when it said.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_COOLOFF_MESSAGE = (
+    f"Too many failed sign-in attempts for this account from your address. "
+    f"Sign-in is blocked for {LOGIN_COOLOFF_MINUTES} minutes; try again after that."
+)
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# The admin shows the product's screens only; ops lift a lockout early with
+# `manage.py axes_reset_username <username>`.
+AXES_ENABLE_ADMIN = False
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -208,6 +237,13 @@ SALESFORCE_LOGIN_URL: str = env.str("SALESFORCE_LOGIN_URL", default="https://log
 SALESFORCE_CLIENT_ID: str = env.str("SALESFORCE_CLIENT_ID", default="")
 SALESFORCE_CLIENT_SECRET: str = env.str("SALESFORCE_CLIENT_SECRET", default="")
 
+# --- Health (/health/) ----------------------------------------------------------------
+# /health/ fails (503) when no sweep finished for this long: the sync worker has stopped.
+# The sweeper runs every SYNC_SWEEP_SECONDS in `sync_worker`, once a minute otherwise.
+HEALTH_SWEEPER_MAX_AGE_SECONDS: int = env.int("HEALTH_SWEEPER_MAX_AGE_SECONDS", default=300)
+# /health/ warns (still 200) when a due sync has waited longer than this.
+HEALTH_DUE_JOB_WARN_SECONDS: int = env.int("HEALTH_DUE_JOB_WARN_SECONDS", default=900)
+
 # --- Partner API -----------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["tenants.api.authentication.TenantAPIKeyAuthentication"],
@@ -251,6 +287,8 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 if PRODUCTION:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
+    # Load balancers probe /health/ over plain HTTP on the private network.
+    SECURE_REDIRECT_EXEMPT = [r"^health/$"]
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
@@ -267,5 +305,10 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     # django-q2 logs as "django-q": two lines per task and its cluster's heartbeats at
     # INFO. The sync logs every decision itself, so only its warnings are kept.
-    "loggers": {"django": {"level": "INFO"}, "django-q": {"level": "WARNING"}},
+    # django-axes logs each failed sign-in at WARNING; its INFO lines are bookkeeping.
+    "loggers": {
+        "django": {"level": "INFO"},
+        "django-q": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},
+    },
 }

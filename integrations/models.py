@@ -354,3 +354,13 @@ class MatchChoice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.email} -> {self.salesforce_object} {self.salesforce_id}"
+
+
+class SweeperRun(models.Model):
+    """When the outbox sweeper last finished a sweep: a single row, rewritten by every
+    sweep, so /health/ can tell that the worker stopped sweeping."""
+
+    finished_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"Last sweep at {self.finished_at:%Y-%m-%d %H:%M:%S}"

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 from django.db import transaction
+from django.http import HttpRequest
 from django.test import Client
 
 from integrations.management.commands import demo_load
@@ -108,10 +109,10 @@ def test_ops_and_the_member_log_in_with_passwords_of_their_own(secrets_file: Pat
     ops, member = printed_login(output, "ops"), printed_login(output, "ana")
 
     assert ops != member
-    assert Client().login(username="ops", password=ops)
-    assert Client().login(username="ana", password=member)
-    assert not Client().login(username="ana", password=ops)
-    assert not Client().login(username="ops", password=member)
+    assert Client().login(request=HttpRequest(), username="ops", password=ops)
+    assert Client().login(request=HttpRequest(), username="ana", password=member)
+    assert not Client().login(request=HttpRequest(), username="ana", password=ops)
+    assert not Client().login(request=HttpRequest(), username="ops", password=member)
     # Loading again keeps both.
     again = load()
     assert (printed_login(again, "ops"), printed_login(again, "ana")) == (ops, member)
