@@ -11,10 +11,17 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 
+class PartnerPagination(PageNumberPagination):
+    """`?page=` and `?page_size=` (up to 200; the default comes from REST_FRAMEWORK)."""
+
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
 def paginated(view: APIView, queryset: Any, serializer_class: type) -> Response:
     # Called by hand (not through a generic view) because our views are plain APIViews
-    # with explicit output serializers; the page size comes from REST_FRAMEWORK.
-    paginator = PageNumberPagination()
+    # with explicit output serializers.
+    paginator = PartnerPagination()
     page: list[Any] | None = paginator.paginate_queryset(queryset, view.request, view=view)
     return paginator.get_paginated_response(serializer_class(page, many=True).data)
 

@@ -130,6 +130,21 @@ def test_meeting_list_is_paginated(partner: Partner) -> None:
     assert len(first["results"]) == 50 and len(second["results"]) == 5
 
 
+def test_a_partner_chooses_the_page_size_up_to_200(partner: Partner) -> None:
+    for n in range(12):
+        partner.client.post(
+            "/api/v1/meetings/",
+            {**MEETING, "external_id": f"m-{n}", "attendees": []},
+            format="json",
+        )
+
+    five = partner.client.get("/api/v1/meetings/", {"page_size": 5}).json()
+    capped = partner.client.get("/api/v1/meetings/", {"page_size": 100000}).json()
+
+    assert len(five["results"]) == 5 and "page_size=5" in five["next"]
+    assert len(capped["results"]) == 12 and capped["next"] is None
+
+
 def test_marking_processed_twice_queues_one_processed_job(partner: Partner) -> None:
     partner.client.post("/api/v1/meetings/", MEETING, format="json")
 
