@@ -66,6 +66,30 @@ def _booking_apply(booking: Booking, version: int, values: dict[str, Any]) -> Bo
     return BookingOutcome.UPDATED
 
 
+def _booking_claim(fresh: Booking) -> tuple[Booking, bool]:
+    """The stored booking with fresh's tenant and external id, locked for the rest of
+    the transaction, or `fresh` inserted in its place: (booking, created).
+
+    Locking a row that does not exist yet locks nothing, so two requests for the same
+    new booking can both find none. The insert runs in a savepoint: the second one
+    waits on the unique constraint until the first commits, fails, and then locks the
+    first one's booking and goes on as an update, where the newer version wins.
+    """
+    key = {"tenant": fresh.tenant, "external_id": fresh.external_id}
+    existing = Booking.objects.select_for_update().filter(**key).first()
+    if existing is not None:
+        return existing, False
+    try:
+        with transaction.atomic():
+            fresh.save(force_insert=True)
+    except IntegrityError:
+        existing = Booking.objects.select_for_update().filter(**key).first()
+        if existing is None:  # another constraint failed, not a concurrent insert
+            raise
+        return existing, False
+    return fresh, True
+
+
 @transaction.atomic
 def booking_upsert(
     *,
@@ -98,17 +122,15 @@ def booking_upsert(
         "status": status,
         "booked_by_guest": booked_by_guest,
     }
-    booking = (
-        Booking.objects.select_for_update().filter(tenant=tenant, external_id=external_id).first()
+    fresh = Booking(
+        tenant=tenant,
+        external_id=external_id,
+        version=version,
+        cancelled_at=timezone.now() if status == Booking.Status.CANCELLED else None,
+        **values,
     )
-    if booking is None:
-        booking = Booking.objects.create(
-            tenant=tenant,
-            external_id=external_id,
-            version=version,
-            cancelled_at=timezone.now() if status == Booking.Status.CANCELLED else None,
-            **values,
-        )
+    booking, created = _booking_claim(fresh)
+    if created:
         events.booking_changed.send(sender=Booking, instance=booking)
         return BookingResult(booking, BookingOutcome.CREATED)
     if version == booking.version and all(getattr(booking, k) == v for k, v in values.items()):

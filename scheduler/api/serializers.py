@@ -4,6 +4,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from core.validators import EXTERNAL_ID_HELP, external_id_validator
 from scheduler.models import Booking, SchedulerWebhookEvent
 from scheduler.services import WEBHOOK_EVENTS
 
@@ -18,6 +19,17 @@ def _max_length(model: type[Any], field: str) -> int:
     return length
 
 
+def _external_id_field() -> serializers.CharField:
+    # The same alphabet as every external id: it appears in the API's paths and the
+    # portal's pages, so it must need no escaping there.
+    max_length = _max_length(Booking, "external_id")
+    return serializers.CharField(
+        max_length=max_length,
+        validators=[external_id_validator],
+        help_text=EXTERNAL_ID_HELP.format(max_length=max_length),
+    )
+
+
 def _end_not_before_start(attrs: dict[str, Any]) -> dict[str, Any]:
     start, end = attrs.get("start"), attrs.get("end")
     if start is not None and end is not None and end < start:
@@ -27,7 +39,7 @@ def _end_not_before_start(attrs: dict[str, Any]) -> dict[str, Any]:
 
 # DRF's CharField already refuses NUL bytes (and lone surrogates) in every text field.
 class BookingInputSerializer(serializers.Serializer):
-    external_id = serializers.CharField(max_length=_max_length(Booking, "external_id"))
+    external_id = _external_id_field()
     version = serializers.IntegerField(min_value=1, max_value=VERSION_MAX)
     host_email = serializers.EmailField(max_length=_max_length(Booking, "host_email"))
     guest_email = serializers.EmailField(max_length=_max_length(Booking, "guest_email"))
@@ -76,7 +88,7 @@ class BookingCancelSerializer(serializers.Serializer):
 
 class _WebhookBookingKey(serializers.Serializer):
     # Reschedules and cancellations name the booking they change.
-    external_id = serializers.CharField(max_length=_max_length(Booking, "external_id"))
+    external_id = _external_id_field()
 
 
 class WebhookRescheduleSerializer(_WebhookBookingKey, BookingRescheduleSerializer):
