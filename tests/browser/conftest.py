@@ -50,7 +50,11 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": WIDTHS["desktop"], "height": 900})
+    # The emulator serves its consent and record pages over HTTPS with a CA only the
+    # tests know; the browser trusts it as the portal's server does.
+    context = browser.new_context(
+        viewport={"width": WIDTHS["desktop"], "height": 900}, ignore_https_errors=True
+    )
     page = context.new_page()
     page.set_default_timeout(10_000)
     # What the browser's console said in error, for `page_check`.

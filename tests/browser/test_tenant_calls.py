@@ -5,17 +5,16 @@ desktop and phone widths."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from integrations.enums import Operation
 from integrations.models import SyncJob
 from salesforce_emulator.testing import OrgHandle
 from tenants.models import Membership, Tenant
-from tests.browser.conftest import WIDTHS, _console_error, page_check, sign_in
+from tests.browser.conftest import page_check, sign_in
 from tests.conftest import Partner
 from tests.factories import (
     ActivityFactory,
@@ -30,23 +29,6 @@ from tests.sync.conftest import sf as sf  # the emulator-connected tenant fixtur
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PROSPECT = "pat@prospect.example"
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    """The shared page, in a context that trusts the emulator's own certificate (its
-    record pages are served over HTTPS by a CA only the tests know)."""
-    context = browser.new_context(
-        viewport={"width": WIDTHS["desktop"], "height": 900}, ignore_https_errors=True
-    )
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    errors: list[str] = []
-    page.on("console", lambda m: _console_error(errors, m))
-    page.on("pageerror", lambda exc: errors.append(f"uncaught: {exc}"))
-    page.console_errors = errors  # type: ignore[attr-defined]
-    yield page
-    context.close()
 
 
 def member_of(tenant: Tenant) -> Any:

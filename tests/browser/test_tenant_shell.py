@@ -4,18 +4,17 @@ widths, and a backlog's progress that moves without a reload."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.utils import timezone
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from integrations.models import SalesforceConnection, SyncJob
 from salesforce_emulator.testing import EmulatorServer, OrgHandle
 from tenants.models import Membership, Tenant
-from tests.browser.conftest import WIDTHS, _console_error, page_check, sign_in
+from tests.browser.conftest import page_check, sign_in
 from tests.factories import (
     MeetingFactory,
     MembershipFactory,
@@ -28,23 +27,6 @@ from tests.factories import (
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 State = SyncJob.State
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    """The shared page, in a context that trusts the emulator's own certificate (its
-    consent page is served over HTTPS by a CA only the tests know)."""
-    context = browser.new_context(
-        viewport={"width": WIDTHS["desktop"], "height": 900}, ignore_https_errors=True
-    )
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    errors: list[str] = []
-    page.on("console", lambda m: _console_error(errors, m))
-    page.on("pageerror", lambda exc: errors.append(f"uncaught: {exc}"))
-    page.console_errors = errors  # type: ignore[attr-defined]
-    yield page
-    context.close()
 
 
 def member_of(tenant: Tenant, role: str = Membership.Role.ADMIN) -> Any:
