@@ -10,3 +10,6 @@ from django.apps import AppConfig
 class CoreConfig(AppConfig):
     name = "core"
     verbose_name = "Core"
+
+    def ready(self) -> None:
+        from core import converters  # noqa: F401  (registers the `extid` path converter)

@@ -7,5 +7,5 @@ from meetings import views
 app_name = "meetings"
 
 urlpatterns = [
-    path("listen/<str:external_id>/", views.meeting_listen, name="listen"),
+    path("listen/<extid:external_id>/", views.meeting_listen, name="listen"),
 ]

@@ -162,7 +162,7 @@ def _name(call: Activity, tenant: Tenant) -> str:
 
 urlpatterns = [
     path("calls/", call_list, name="calls"),
-    path("calls/<str:external_id>/", call_detail, name="call"),
-    path("calls/<str:external_id>/state/", call_sync_state, name="call-state"),
-    path("calls/<str:external_id>/log/", call_log, name="call-log"),
+    path("calls/<extid:external_id>/", call_detail, name="call"),
+    path("calls/<extid:external_id>/state/", call_sync_state, name="call-state"),
+    path("calls/<extid:external_id>/log/", call_log, name="call-log"),
 ]

@@ -344,12 +344,12 @@ def meeting_highlights_send(request: TenantRequest, external_id: str) -> HttpRes
 
 urlpatterns = [
     path("meetings/", meetings_list, name="meetings"),
-    path("meetings/<str:external_id>/", meeting_detail, name="meeting"),
-    path("meetings/<str:external_id>/send/", meeting_highlights_send, name="meeting-send"),
-    path("meetings/<str:external_id>/matches/", meeting_matches, name="meeting-matches"),
-    path("meetings/<str:external_id>/records/", meeting_records_search, name="meeting-records"),
+    path("meetings/<extid:external_id>/", meeting_detail, name="meeting"),
+    path("meetings/<extid:external_id>/send/", meeting_highlights_send, name="meeting-send"),
+    path("meetings/<extid:external_id>/matches/", meeting_matches, name="meeting-matches"),
+    path("meetings/<extid:external_id>/records/", meeting_records_search, name="meeting-records"),
     path(
-        "meetings/<str:external_id>/highlights/",
+        "meetings/<extid:external_id>/highlights/",
         meeting_highlight_states,
         name="meeting-highlight-states",
     ),
