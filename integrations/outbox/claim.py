@@ -80,15 +80,39 @@ def jobs_claim_batch(first_id: int, *, now: datetime) -> Claim | None:
         .values_list("pk", "lock_key")[: settings.SYNC_BATCH_SIZE * 3]
     )
     keys = {first.lock_key}
-    companions: list[int] = []
+    chosen: list[int] = []
     for job_id, key in list(candidates):
-        if len(companions) + 1 >= settings.SYNC_BATCH_SIZE:
+        if len(chosen) + 1 >= settings.SYNC_BATCH_SIZE:
             break
-        if key not in keys and job_claim(job_id, now=now, token=token):
+        if key not in keys:
             keys.add(key)
-            companions.append(job_id)
-    rest = SyncJob.objects.select_related("tenant").filter(pk__in=companions).order_by("id")
+            chosen.append(job_id)
+    companions_claim(chosen, now=now, token=token)
+    rest = (
+        SyncJob.objects.select_related("tenant")
+        .filter(pk__in=chosen, claim_token=token)
+        .order_by("id")
+    )
     return Claim(token, [first, *rest], now)
+
+
+def companions_claim(job_ids: list[int], *, now: datetime, token: uuid.UUID) -> None:
+    """Claim the chosen companions in one statement. When another worker started a job
+    of one of their objects meanwhile, the unique index refuses the statement whole;
+    then each is claimed on its own, and the busy ones are left."""
+    if not job_ids:
+        return
+    try:
+        with transaction.atomic():
+            SyncJob.objects.filter(pk__in=job_ids, state=State.PENDING).filter(due(now)).update(
+                state=State.RUNNING,
+                claim_token=token,
+                lease_expires_at=now + timedelta(seconds=lease_seconds()),
+                attempt_count=F("attempt_count") + 1,
+            )
+    except IntegrityError:
+        for job_id in job_ids:
+            job_claim(job_id, now=now, token=token)
 
 
 def lease_extend(claim: Claim) -> None:

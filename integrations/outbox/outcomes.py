@@ -9,9 +9,12 @@ import random
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Case, Field, Value, When
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from integrations.models import SyncAttempt, SyncJob
@@ -98,45 +101,112 @@ def next_step(job: SyncJob, finish: Finish) -> NextStep:
 def job_finish(job: SyncJob, token: uuid.UUID, finish: Finish, facts: AttemptFacts) -> bool:
     """Record the attempt and move the job on (see `next_step`). False when the claim
     was lost: nothing is recorded then."""
-    step = next_step(job, finish)
-    error = finish.error
-    note = f" (in a batch of {facts.batch} jobs)" if facts.batch > 1 else ""
+    return job.pk in jobs_finish(token, [(job, finish, facts)])
+
+
+def jobs_finish(token: uuid.UUID, outcomes: list[tuple[SyncJob, Finish, AttemptFacts]]) -> set[int]:
+    """Record a batch's outcomes: each job moves on (see `next_step`) and gets its
+    attempt row, in the same few statements whatever the batch's size. Only jobs still
+    held by the claim are recorded; the ids of those are returned.
+
+    Steps, in one transaction:
+    1. mark the rows still held (running, with the claim's token) with a fresh token:
+       one conditional update that also locks them (PostgreSQL: the rows; SQLite: the
+       database), so no other run can take them in between;
+    2. read which rows carry the mark;
+    3. write each held job's next state (one UPDATE with a CASE per column);
+    4. insert the attempts."""
+    if not outcomes:
+        return set()
     now = timezone.now()
+    mark = uuid.uuid4()
+    steps = {
+        job.pk: (job, finish, facts, next_step(job, finish)) for job, finish, facts in outcomes
+    }
     with transaction.atomic():
-        moved = SyncJob.objects.filter(pk=job.pk, state=State.RUNNING, claim_token=token).update(
-            state=step.state,
-            reason=step.reason,
-            candidates=finish.candidates,
-            last_error_code=error.code if error else "",
-            attempt_count=step.attempts,
-            next_attempt_at=step.next_attempt,
-            waiting_for=step.waiting,
-            lease_expires_at=None,
-            claim_token=None,
-            dispatched_at=None,
-            finished_at=now if step.state not in SyncJob.OPEN_STATES else None,
-            updated_at=now,
+        SyncJob.objects.filter(pk__in=steps, state=State.RUNNING, claim_token=token).update(
+            claim_token=mark
         )
-        if not moved:
-            logger.warning("sync job %s: its claim was lost; this run's outcome is dropped", job.pk)
-            return False
-        SyncAttempt.objects.create(
-            job=job,
-            started_at=facts.started_at,
-            finished_at=now,
-            outcome=step.outcome,
-            salesforce_error_code=error.code if error else "",
-            message=(str(error) if error else step.reason) + note,
-            api_calls=facts.api_calls,
-            duration_ms=facts.duration_ms,
-            salesforce_user_id=facts.salesforce_user_id,
-        )
-    # A job that keeps waiting for the same thing is logged when it starts waiting.
-    if step.waiting == job.waiting_for and step.waiting not in (Wait.NOTHING, Wait.BACKOFF):
-        return True
-    log = logger.warning if step.state == State.FAILED else logger.info
-    log("sync job %s (%s) -> %s: %s", job.pk, job.operation, step.state, step.reason)
-    return True
+        held = set(SyncJob.objects.filter(claim_token=mark).values_list("pk", flat=True))
+        columns: dict[str, list[When]] = {name: [] for name in _VARYING}
+        attempts: list[SyncAttempt] = []
+        for pk in sorted(held):
+            job, finish, facts, step = steps[pk]
+            error = finish.error
+            note = f" (in a batch of {facts.batch} jobs)" if facts.batch > 1 else ""
+            values = {
+                "state": step.state,
+                "reason": step.reason,
+                "candidates": finish.candidates,
+                "last_error_code": error.code if error else "",
+                "attempt_count": step.attempts,
+                "next_attempt_at": step.next_attempt,
+                "waiting_for": step.waiting,
+                "finished_at": now if step.state not in SyncJob.OPEN_STATES else None,
+            }
+            for name, value in values.items():
+                columns[name].append(When(pk=pk, then=Value(value, output_field=_field(name))))
+            attempts.append(
+                SyncAttempt(
+                    job_id=pk,
+                    started_at=facts.started_at,
+                    finished_at=now,
+                    outcome=step.outcome,
+                    salesforce_error_code=error.code if error else "",
+                    message=(str(error) if error else step.reason) + note,
+                    api_calls=facts.api_calls,
+                    duration_ms=facts.duration_ms,
+                    salesforce_user_id=facts.salesforce_user_id,
+                )
+            )
+        if held:
+            # One statement for the whole batch: a CASE per column that differs by job.
+            SyncJob.objects.filter(claim_token=mark).update(
+                **{name: _case(name, whens) for name, whens in columns.items()},
+                lease_expires_at=None,
+                claim_token=None,
+                dispatched_at=None,
+                updated_at=now,
+            )
+        SyncAttempt.objects.bulk_create(attempts)
+    for pk, (job, _finish, _facts, step) in steps.items():
+        if pk not in held:
+            logger.warning("sync job %s: its claim was lost; this run's outcome is dropped", pk)
+            continue
+        # A job that keeps waiting for the same thing is logged when it starts waiting.
+        if step.waiting == job.waiting_for and step.waiting not in (Wait.NOTHING, Wait.BACKOFF):
+            continue
+        log = logger.warning if step.state == State.FAILED else logger.info
+        log("sync job %s (%s) -> %s: %s", pk, job.operation, step.state, step.reason)
+    return held
+
+
+def _field(name: str) -> Field[Any, Any]:
+    field = SyncJob._meta.get_field(name)
+    assert isinstance(field, Field)
+    return field
+
+
+def _case(name: str, whens: list[When]) -> Case | Cast:
+    """A CASE over the batch's rows for one column; PostgreSQL needs it cast to the
+    column's type (as Django's bulk_update does)."""
+    case = Case(*whens, output_field=_field(name))
+    if connection.features.requires_casted_case_in_updates:
+        return Cast(case, output_field=_field(name))
+    return case
+
+
+# The columns a finish writes that differ from one job to the next.
+_VARYING = (
+    "state",
+    "reason",
+    "candidates",
+    "last_error_code",
+    "attempt_count",
+    "next_attempt_at",
+    "waiting_for",
+    "finished_at",
+)
 
 
 def job_release(

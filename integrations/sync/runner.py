@@ -16,7 +16,7 @@ from integrations.executors.base import JobContext
 from integrations.models import IntegrationSettings, SalesforceConnection, SyncJob
 from integrations.outbox.claim import Claim, jobs_claim_batch, lease_extend
 from integrations.outbox.dispatch import job_dispatch, job_dispatch_missed, lowest_due_job
-from integrations.outbox.outcomes import AttemptFacts, job_finish, job_release
+from integrations.outbox.outcomes import AttemptFacts, job_release, jobs_finish
 from integrations.salesforce.errors import SalesforceError
 from integrations.sync.connection import connection_client
 from integrations.sync.pipeline import Run, batch_run
@@ -46,13 +46,8 @@ def sync_jobs_run(*, job_id: int) -> None:
         logger.exception("sync jobs %s: unexpected error", [j.pk for j in claim.jobs])
         error = SalesforceError("retry", "INTERNAL_ERROR", f"{type(exc).__name__}: {exc}")
         facts = AttemptFacts(claim.started, 0, 0, len(claim.jobs))
-        for job in claim.jobs:
-            job_finish(
-                job,
-                claim.token,
-                Finish(SyncJob.State.PENDING, f"Will retry: {error}", error=error),
-                facts,
-            )
+        retry = Finish(SyncJob.State.PENDING, f"Will retry: {error}", error=error)
+        jobs_finish(claim.token, [(job, retry, facts) for job in claim.jobs])
     finally:
         # The tenant's next due job goes to the queue, unless this run found the tenant
         # unable to sync (the sweeper and a reconnect take over then).
@@ -93,6 +88,7 @@ def _claim_run(claim: Claim) -> bool:
         )
     duration_ms = int((time.perf_counter() - started) * 1000)
     share, rest = divmod(client.api_calls, len(runs))
+    outcomes = []
     for index, run in enumerate(runs):
         facts = AttemptFacts(
             claim.started,
@@ -102,7 +98,8 @@ def _claim_run(claim: Claim) -> bool:
             connection.installer_salesforce_user_id,
         )
         finish = run.finish or Finish(SyncJob.State.FAILED, "The sync ended without an outcome.")
-        job_finish(run.ctx.job, claim.token, finish, facts)
+        outcomes.append((run.ctx.job, finish, facts))
+    jobs_finish(claim.token, outcomes)
     # Whether the tenant can go on syncing (the batch may have met a refused session or
     # the API limit): only then is its next job handed over at once.
     connection.refresh_from_db(fields=["status", "paused_until"])

@@ -165,7 +165,7 @@ def test_a_reconnect_during_a_batch_leaves_no_job_waiting_for_it(
     sf.faults.fail_next(
         1, method="POST", path=r"/composite$", error_code="INVALID_SESSION_ID", status=401
     )
-    real_finish = runner.job_finish
+    real_finish = runner.jobs_finish
     done = []
 
     def finish(*args, **kwargs):
@@ -179,9 +179,9 @@ def test_a_reconnect_during_a_batch_leaves_no_job_waiting_for_it(
             )
         return real_finish(*args, **kwargs)
 
-    monkeypatch.setattr(runner, "job_finish", finish)
+    monkeypatch.setattr(runner, "jobs_finish", finish)
     meeting_push(partner, attendees=ATTENDEES)
-    monkeypatch.setattr(runner, "job_finish", real_finish)
+    monkeypatch.setattr(runner, "jobs_finish", real_finish)
     for _ in range(3):
         time_passes()
     assert last_job("meeting.processed").state == "succeeded"
