@@ -183,6 +183,7 @@ class QClusterSettings(TypedDict, total=False):
     sync: bool
     redis: str
     orm: str
+    poll: float
 
 
 # --- Background work (django-q2) -------------------------------------------------
@@ -205,6 +206,10 @@ if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL
 else:
     Q_CLUSTER["orm"] = "default"
+    # How often an idle worker asks the database for a task: the ORM broker's pickup
+    # latency (up to this many seconds after a job is queued). Redis hands tasks over at
+    # once and needs no polling.
+    Q_CLUSTER["poll"] = env.float("Q_POLL", default=0.2)
 
 # --- Salesforce ------------------------------------------------------------------
 SALESFORCE_API_VERSION: str = env.str("SALESFORCE_API_VERSION", default="62.0")
@@ -234,6 +239,10 @@ SYNC_IN_DOUBT_GRACE_SECONDS: float = env.float(
 # and tests; empty in production, where the system's trust store is used.
 SALESFORCE_CA_FILE: str = env.str("SALESFORCE_CA_FILE", default="")
 SALESFORCE_LOGIN_URL: str = env.str("SALESFORCE_LOGIN_URL", default="https://login.salesforce.com")
+# Where sandbox orgs sign in (a tenant admin picks "Sandbox" when connecting).
+SALESFORCE_SANDBOX_LOGIN_URL: str = env.str(
+    "SALESFORCE_SANDBOX_LOGIN_URL", default="https://test.salesforce.com"
+)
 SALESFORCE_CLIENT_ID: str = env.str("SALESFORCE_CLIENT_ID", default="")
 SALESFORCE_CLIENT_SECRET: str = env.str("SALESFORCE_CLIENT_SECRET", default="")
 
@@ -250,10 +259,17 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["tenants.api.authentication.HasTenantAPIKey"],
     "DEFAULT_PAGINATION_CLASS": "core.api.responses.PartnerPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "core.api.schema.PartnerAutoSchema",
     "EXCEPTION_HANDLER": "core.api.errors.api_exception_handler",
     "UNAUTHENTICATED_USER": None,
+    # Per API key; the rates are API_RATE_LIMIT_BURST and API_RATE_LIMIT_SUSTAINED below.
+    "DEFAULT_THROTTLE_CLASSES": ["tenants.api.throttling.APIKeyThrottle"],
 }
+# Partner API rate limits, per API key ("<count>/<s|min|hour|day>", empty = no limit),
+# counted in the cache (shared through Redis when REDIS_URL is set). Over a limit the
+# API answers 429 with Retry-After. Burst: the most in one window; sustained: over longer.
+API_RATE_LIMIT_BURST: str = env.str("API_RATE_LIMIT_BURST", default="1200/min")
+API_RATE_LIMIT_SUSTAINED: str = env.str("API_RATE_LIMIT_SUSTAINED", default="36000/hour")
 SPECTACULAR_SETTINGS = {
     "TITLE": "Conversation sync portal: partner API",
     "DESCRIPTION": (
@@ -266,6 +282,25 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Request bodies are documented as JSON: nested objects and lists need it.
+    "PARSER_WHITELIST": ["rest_framework.parsers.JSONParser"],
+    # Inputs and outputs are separate components: what may be sent is not what is answered.
+    "COMPONENT_SPLIT_REQUEST": True,
+    # The shared error answers (core.api.schema), after the enums are named.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "core.api.schema.error_responses",
+    ],
+    "TAGS": [
+        {"name": "Meetings", "description": "Meetings, their attendees and processing."},
+        {"name": "Transcripts", "description": "The transcript of a meeting."},
+        {"name": "Highlights", "description": "Moments of a meeting, sent as Notes."},
+        {"name": "Activities", "description": "Calls, conferences and tasks."},
+        {"name": "Bookings", "description": "Meetings booked through the scheduler."},
+        {"name": "Scheduler webhooks", "description": "Booking events from the scheduler."},
+        {"name": "Salesforce sync", "description": "Manual sends and sync state."},
+        {"name": "Sync jobs", "description": "Follow, answer and retry sync jobs."},
+    ],
     "ENUM_NAME_OVERRIDES": {
         "MeetingStatusEnum": "meetings.models.Meeting.Status",
         "BookingStatusEnum": "scheduler.models.Booking.Status",
@@ -279,6 +314,9 @@ API_KEY_CUSTOM_HEADER = None
 SCHEDULER_WEBHOOK_TOLERANCE_SECONDS: int = env.int(
     "SCHEDULER_WEBHOOK_TOLERANCE_SECONDS", default=300
 )
+# Verified deliveries per tenant (badly signed ones are refused first and not counted);
+# over it the webhook answers 429 with Retry-After. Empty = no limit.
+SCHEDULER_WEBHOOK_RATE_LIMIT: str = env.str("SCHEDULER_WEBHOOK_RATE_LIMIT", default="600/min")
 
 # --- Security --------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

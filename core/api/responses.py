@@ -17,6 +17,20 @@ class PartnerPagination(PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 200
 
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        parameters: list[dict[str, Any]] = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            parameter["schema"]["minimum"] = 1
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"]["maximum"] = self.max_page_size
+                parameter["description"] = (
+                    f"Results per page, up to {self.max_page_size} (a larger one gives "
+                    f"{self.max_page_size})."
+                )
+            else:
+                parameter["description"] = "The page to answer, from 1; past the last: 404."
+        return parameters
+
 
 def paginated(view: APIView, queryset: Any, serializer_class: type) -> Response:
     # Called by hand (not through a generic view) because our views are plain APIViews

@@ -13,6 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.api.responses import paginated
+from core.api.schema import error_response
 from integrations import selectors
 from integrations.api import serializers as s
 from integrations.models import SyncJob
@@ -37,11 +38,22 @@ def sync_state_response(state: selectors.SyncState) -> Response:
 # --- manual highlight sync (SPEC 3.1) ----------------------------------------------------------
 
 
+JOB_CONFLICT = error_response(
+    "The job is not in a state that allows this, or changed meanwhile (code `conflict`)."
+)
+
+
+@extend_schema(tags=["Salesforce sync"])
 class MeetingMatchPreviewView(TenantScopedAPIView):
     @extend_schema(
         operation_id="meetings_match_preview",
+        summary="Preview where a meeting's highlights would go",
         parameters=[s.MatchPreviewQuerySerializer],
-        responses=s.MatchPreviewOutputSerializer,
+        responses={
+            200: s.MatchPreviewOutputSerializer,
+            409: error_response("Salesforce is not connected for this tenant (code `conflict`)."),
+            503: error_response("Salesforce could not be asked (code `unavailable`)."),
+        },
         description=(
             "Which of the four manual-sync situations applies to the meeting's external "
             "attendees, with the record on offer and the candidates. Reads Salesforce, "
@@ -58,9 +70,11 @@ class MeetingMatchPreviewView(TenantScopedAPIView):
         return Response(s.MatchPreviewOutputSerializer(preview).data)
 
 
+@extend_schema(tags=["Salesforce sync"])
 class MeetingHighlightsSendView(TenantScopedAPIView):
     @extend_schema(
         operation_id="meetings_send_highlights",
+        summary="Send highlights to Salesforce",
         request=s.HighlightsSendInputSerializer,
         responses={202: s.SyncJobDetailOutputSerializer},
         description=(
@@ -89,9 +103,11 @@ class MeetingHighlightsSendView(TenantScopedAPIView):
 # --- activities (SPEC 3.5) -------------------------------------------------------------------
 
 
+@extend_schema(tags=["Salesforce sync"])
 class ActivityLogView(TenantScopedAPIView):
     @extend_schema(
         operation_id="activities_log",
+        summary="Log an activity in Salesforce",
         request=s.ActivityLogInputSerializer,
         responses={202: s.SyncJobDetailOutputSerializer},
         description=(
@@ -107,9 +123,11 @@ class ActivityLogView(TenantScopedAPIView):
         return job_accepted(self, job)
 
 
+@extend_schema(tags=["Salesforce sync"])
 class ActivityLeadCreateView(TenantScopedAPIView):
     @extend_schema(
         operation_id="activities_lead_create",
+        summary="Create a Lead from an activity's participant",
         request=s.LeadCreateInputSerializer,
         responses={202: s.SyncJobDetailOutputSerializer},
         description=(
@@ -128,9 +146,11 @@ class ActivityLeadCreateView(TenantScopedAPIView):
 # --- sync jobs ---------------------------------------------------------------------------------
 
 
+@extend_schema(tags=["Sync jobs"])
 class SyncJobListView(TenantScopedAPIView):
     @extend_schema(
         operation_id="sync_jobs_list",
+        summary="List sync jobs",
         parameters=[s.SyncJobFilterSerializer],
         responses=s.SyncJobOutputSerializer(many=True),
         description="The tenant's sync jobs, newest first.",
@@ -142,9 +162,11 @@ class SyncJobListView(TenantScopedAPIView):
         return paginated(self, jobs, s.SyncJobOutputSerializer)
 
 
+@extend_schema(tags=["Sync jobs"])
 class SyncJobDetailView(TenantScopedAPIView):
     @extend_schema(
         operation_id="sync_jobs_retrieve",
+        summary="Get a sync job with its attempts",
         parameters=[JOB_ID],
         responses=s.SyncJobDetailOutputSerializer,
     )
@@ -153,12 +175,14 @@ class SyncJobDetailView(TenantScopedAPIView):
         return Response(s.SyncJobDetailOutputSerializer(job).data)
 
 
+@extend_schema(tags=["Sync jobs"])
 class SyncJobResolveView(TenantScopedAPIView):
     @extend_schema(
         operation_id="sync_jobs_resolve",
+        summary="Answer a sync job waiting for review",
         parameters=[JOB_ID],
         request=s.SyncJobResolveInputSerializer,
-        responses={202: s.SyncJobDetailOutputSerializer},
+        responses={202: s.SyncJobDetailOutputSerializer, 409: JOB_CONFLICT},
         description=(
             "Answer a job waiting for review: `choice` (the record a meeting or booking "
             "links to) or `choices` (for an activity, which record each address is)."
@@ -175,12 +199,14 @@ class SyncJobResolveView(TenantScopedAPIView):
         return job_accepted(self, job)
 
 
+@extend_schema(tags=["Sync jobs"])
 class SyncJobRetryView(TenantScopedAPIView):
     @extend_schema(
         operation_id="sync_jobs_retry",
+        summary="Run a failed sync job again",
         parameters=[JOB_ID],
         request=None,
-        responses={202: s.SyncJobDetailOutputSerializer},
+        responses={202: s.SyncJobDetailOutputSerializer, 409: JOB_CONFLICT},
         description="Run a failed job again, once its cause was fixed in Salesforce.",
     )
     def post(self, request: Request, job_id: int) -> Response:
@@ -191,9 +217,11 @@ class SyncJobRetryView(TenantScopedAPIView):
 # --- the sync state of one object --------------------------------------------------------------
 
 
+@extend_schema(tags=["Salesforce sync"])
 class MeetingSyncStateView(TenantScopedAPIView):
     @extend_schema(
         operation_id="meetings_sync_state",
+        summary="Get the Salesforce records of a meeting",
         responses=s.SyncStateOutputSerializer,
         description="Salesforce records of the meeting, its attendees and its highlights.",
     )
@@ -204,8 +232,13 @@ class MeetingSyncStateView(TenantScopedAPIView):
         )
 
 
+@extend_schema(tags=["Salesforce sync"])
 class HighlightSyncStateView(TenantScopedAPIView):
-    @extend_schema(operation_id="highlights_sync_state", responses=s.SyncStateOutputSerializer)
+    @extend_schema(
+        operation_id="highlights_sync_state",
+        summary="Get the Salesforce records of a highlight",
+        responses=s.SyncStateOutputSerializer,
+    )
     def get(self, request: Request, external_id: str, highlight_id: str) -> Response:
         highlight = meeting_selectors.highlight_get(
             tenant=self.tenant, meeting_external_id=external_id, external_id=highlight_id
@@ -215,9 +248,11 @@ class HighlightSyncStateView(TenantScopedAPIView):
         )
 
 
+@extend_schema(tags=["Salesforce sync"])
 class ActivitySyncStateView(TenantScopedAPIView):
     @extend_schema(
         operation_id="activities_sync_state",
+        summary="Get the Salesforce records of an activity",
         responses=s.SyncStateOutputSerializer,
         description="Salesforce records of the activity and its participants (Tasks, Leads).",
     )
@@ -228,8 +263,13 @@ class ActivitySyncStateView(TenantScopedAPIView):
         )
 
 
+@extend_schema(tags=["Salesforce sync"])
 class BookingSyncStateView(TenantScopedAPIView):
-    @extend_schema(operation_id="bookings_sync_state", responses=s.SyncStateOutputSerializer)
+    @extend_schema(
+        operation_id="bookings_sync_state",
+        summary="Get the Salesforce records of a booking",
+        responses=s.SyncStateOutputSerializer,
+    )
     def get(self, request: Request, external_id: str) -> Response:
         booking = booking_selectors.booking_get(tenant=self.tenant, external_id=external_id)
         return sync_state_response(

@@ -8,11 +8,23 @@ from typing import Any
 from rest_framework import serializers
 
 from core.validators import DB_INT_MAX, EXTERNAL_ID_HELP, external_id_validator
-from meetings.models import Activity, ActivityParticipant, Attendee, Highlight, Meeting
+from meetings.models import (
+    Activity,
+    ActivityParticipant,
+    Attendee,
+    Highlight,
+    Meeting,
+    Transcript,
+)
 from meetings.services import PersonInput
 
 # Limits equal to the columns', so anything longer is a 400 here, never a database error.
 EMAIL_MAX = Attendee._meta.get_field("email").max_length
+TITLE_MAX = Meeting._meta.get_field("title").max_length
+SUBJECT_MAX = Activity._meta.get_field("subject").max_length
+HIGHLIGHT_TEXT_MAX = Highlight._meta.get_field("text").max_length
+NOTES_MAX = Activity._meta.get_field("notes").max_length
+TRANSCRIPT_MAX = Transcript._meta.get_field("text").max_length
 
 
 def external_id_field(model: type[Any]) -> serializers.CharField:
@@ -38,7 +50,7 @@ def people(data: list[dict[str, Any]] | None) -> list[PersonInput] | None:
 
 class MeetingInputSerializer(serializers.Serializer):
     external_id = external_id_field(Meeting)
-    title = serializers.CharField(max_length=255)
+    title = serializers.CharField(max_length=TITLE_MAX)
     start = serializers.DateTimeField()
     end = serializers.DateTimeField()
     organizer_email = serializers.EmailField(
@@ -113,28 +125,40 @@ class MeetingOutputSerializer(serializers.ModelSerializer):
 
 
 class TranscriptSerializer(serializers.Serializer):
-    text = serializers.CharField(allow_blank=False, trim_whitespace=False)
+    text = serializers.CharField(
+        max_length=TRANSCRIPT_MAX, allow_blank=False, trim_whitespace=False
+    )
 
 
 class HighlightInputSerializer(serializers.Serializer):
     external_id = external_id_field(Highlight)
-    text = serializers.CharField()
+    text = serializers.CharField(max_length=HIGHLIGHT_TEXT_MAX)
     speaker = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    # A JSON number (in the schema too), not the string DRF makes of decimals by default.
     offset_seconds = serializers.DecimalField(
-        max_digits=10, decimal_places=3, min_value=0, required=False, default=Decimal(0)
+        max_digits=10,
+        decimal_places=3,
+        min_value=0,
+        required=False,
+        default=Decimal(0),
+        coerce_to_string=False,
     )
 
 
 class HighlightUpdateSerializer(serializers.Serializer):
-    text = serializers.CharField(required=False)
+    text = serializers.CharField(max_length=HIGHLIGHT_TEXT_MAX, required=False)
     speaker = serializers.CharField(max_length=200, required=False, allow_blank=True)
     offset_seconds = serializers.DecimalField(
-        max_digits=10, decimal_places=3, min_value=0, required=False
+        max_digits=10, decimal_places=3, min_value=0, required=False, coerce_to_string=False
     )
 
 
 class HighlightOutputSerializer(serializers.ModelSerializer):
     meeting_external_id = serializers.CharField(source="meeting.external_id", read_only=True)
+    # Seconds into the recording, answered as a JSON number (95.5, not "95.500").
+    offset_seconds = serializers.DecimalField(
+        max_digits=10, decimal_places=3, coerce_to_string=False, read_only=True
+    )
 
     class Meta:
         model = Highlight
@@ -178,8 +202,12 @@ class ActivityInputSerializer(serializers.Serializer):
     duration_seconds = serializers.IntegerField(
         min_value=0, max_value=DB_INT_MAX, required=False, default=0
     )
-    subject = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
-    notes = serializers.CharField(required=False, allow_blank=True, default="")
+    subject = serializers.CharField(
+        max_length=SUBJECT_MAX, required=False, allow_blank=True, default=""
+    )
+    notes = serializers.CharField(
+        max_length=NOTES_MAX, required=False, allow_blank=True, default=""
+    )
     logged_by_email = serializers.EmailField(
         max_length=Activity._meta.get_field("logged_by_email").max_length
     )
@@ -223,7 +251,8 @@ class ActivityFilterSerializer(serializers.Serializer):
 
 
 class ParticipantOutputSerializer(serializers.Serializer):
-    email = serializers.EmailField()
+    # "" for a participant known only by phone.
+    email = serializers.EmailField(allow_blank=True)
     phone = serializers.CharField()
     name = serializers.CharField()
     is_internal = serializers.SerializerMethodField()

@@ -5,20 +5,27 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.api.responses import paginated, upserted
+from core.api.schema import error_response
 from meetings import selectors, services
 from meetings.api import serializers as s
 from tenants.api.views import TenantScopedAPIView
 
+PROCESSED_CONFLICT = error_response(
+    "A processed meeting cannot go back to an earlier status (code `conflict`)."
+)
 
+
+@extend_schema(tags=["Meetings"])
 class MeetingListCreateView(TenantScopedAPIView):
     @extend_schema(
         operation_id="meetings_list",
+        summary="List meetings",
         parameters=[s.MeetingFilterSerializer],
         responses=s.MeetingOutputSerializer(many=True),
     )
@@ -30,9 +37,32 @@ class MeetingListCreateView(TenantScopedAPIView):
 
     @extend_schema(
         operation_id="meetings_upsert",
+        summary="Create or update a meeting",
         request=s.MeetingInputSerializer,
-        responses={200: s.MeetingOutputSerializer, 201: s.MeetingOutputSerializer},
+        responses={
+            200: s.MeetingOutputSerializer,
+            201: s.MeetingOutputSerializer,
+            409: PROCESSED_CONFLICT,
+        },
         description="Create the meeting, or update it when its external_id exists already.",
+        examples=[
+            OpenApiExample(
+                "A meeting with two attendees",
+                request_only=True,
+                value={
+                    "external_id": "zoom-8812",
+                    "title": "Discovery with Initech",
+                    "start": "2026-11-20T15:00:00Z",
+                    "end": "2026-11-20T15:45:00Z",
+                    "organizer_email": "ana@acme.test",
+                    "recording_url": "https://recordings.example/zoom-8812",
+                    "attendees": [
+                        {"email": "ana@acme.test", "name": "Ana"},
+                        {"email": "bob@initech.example", "name": "Bob", "phone": "+1 555 0100"},
+                    ],
+                },
+            )
+        ],
     )
     def post(self, request: Request) -> Response:
         data = s.MeetingInputSerializer(data=request.data)
@@ -44,19 +74,22 @@ class MeetingListCreateView(TenantScopedAPIView):
         return upserted(meeting, created, s.MeetingOutputSerializer)
 
 
-MEETING_ID = OpenApiParameter("external_id", str, OpenApiParameter.PATH)
-
-
+@extend_schema(tags=["Meetings"])
 class MeetingDetailView(TenantScopedAPIView):
-    @extend_schema(operation_id="meetings_retrieve", responses=s.MeetingOutputSerializer)
+    @extend_schema(
+        operation_id="meetings_retrieve",
+        summary="Get a meeting",
+        responses=s.MeetingOutputSerializer,
+    )
     def get(self, request: Request, external_id: str) -> Response:
         meeting = selectors.meeting_get(tenant=self.tenant, external_id=external_id)
         return Response(s.MeetingOutputSerializer(meeting).data)
 
     @extend_schema(
         operation_id="meetings_update",
+        summary="Change some fields of a meeting",
         request=s.MeetingUpdateSerializer,
-        responses=s.MeetingOutputSerializer,
+        responses={200: s.MeetingOutputSerializer, 409: PROCESSED_CONFLICT},
     )
     def patch(self, request: Request, external_id: str) -> Response:
         meeting = selectors.meeting_get(tenant=self.tenant, external_id=external_id)
@@ -69,15 +102,22 @@ class MeetingDetailView(TenantScopedAPIView):
         meeting = selectors.meeting_get(tenant=self.tenant, external_id=external_id)
         return Response(s.MeetingOutputSerializer(meeting).data)
 
-    @extend_schema(operation_id="meetings_delete", responses={204: None})
+    @extend_schema(
+        operation_id="meetings_delete", summary="Delete a meeting", responses={204: None}
+    )
     def delete(self, request: Request, external_id: str) -> Response:
         meeting = selectors.meeting_get(tenant=self.tenant, external_id=external_id)
         services.meeting_delete(meeting=meeting)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+@extend_schema(tags=["Transcripts"])
 class MeetingTranscriptView(TenantScopedAPIView):
-    @extend_schema(operation_id="meetings_transcript_retrieve", responses=s.TranscriptSerializer)
+    @extend_schema(
+        operation_id="meetings_transcript_retrieve",
+        summary="Get a meeting's transcript",
+        responses=s.TranscriptSerializer,
+    )
     def get(self, request: Request, external_id: str) -> Response:
         meeting = selectors.meeting_get(tenant=self.tenant, external_id=external_id)
         if not hasattr(meeting, "transcript"):
@@ -89,6 +129,7 @@ class MeetingTranscriptView(TenantScopedAPIView):
 
     @extend_schema(
         operation_id="meetings_transcript_set",
+        summary="Set a meeting's transcript",
         request=s.TranscriptSerializer,
         responses=s.TranscriptSerializer,
     )
@@ -100,9 +141,11 @@ class MeetingTranscriptView(TenantScopedAPIView):
         return Response({"text": transcript.text})
 
 
+@extend_schema(tags=["Meetings"])
 class MeetingProcessedView(TenantScopedAPIView):
     @extend_schema(
         operation_id="meetings_mark_processed",
+        summary="Mark a meeting processed",
         request=None,
         responses=s.MeetingOutputSerializer,
         description="All highlights and the transcript are in; starts auto-sync when it is on.",
@@ -114,8 +157,13 @@ class MeetingProcessedView(TenantScopedAPIView):
         return Response(s.MeetingOutputSerializer(meeting).data)
 
 
+@extend_schema(tags=["Highlights"])
 class HighlightListCreateView(TenantScopedAPIView):
-    @extend_schema(operation_id="highlights_list", responses=s.HighlightOutputSerializer(many=True))
+    @extend_schema(
+        operation_id="highlights_list",
+        summary="List a meeting's highlights",
+        responses=s.HighlightOutputSerializer(many=True),
+    )
     def get(self, request: Request, external_id: str) -> Response:
         meeting = selectors.meeting_get(tenant=self.tenant, external_id=external_id)
         highlights = selectors.highlight_list(meeting=meeting).select_related("meeting")
@@ -123,9 +171,25 @@ class HighlightListCreateView(TenantScopedAPIView):
 
     @extend_schema(
         operation_id="highlights_upsert",
+        summary="Create or update a highlight",
         request=s.HighlightInputSerializer,
         responses={200: s.HighlightOutputSerializer, 201: s.HighlightOutputSerializer},
-        description="Create the highlight, or edit it when its external_id exists already.",
+        description=(
+            "Create the highlight, or edit it when its external_id exists already. "
+            "Re-sending a deleted highlight restores it."
+        ),
+        examples=[
+            OpenApiExample(
+                "A highlight 95 seconds in",
+                request_only=True,
+                value={
+                    "external_id": "h-1",
+                    "text": "Budget is approved for Q1.",
+                    "speaker": "Bob",
+                    "offset_seconds": 95,
+                },
+            )
+        ],
     )
     def post(self, request: Request, external_id: str) -> Response:
         meeting = selectors.meeting_get(tenant=self.tenant, external_id=external_id)
@@ -135,20 +199,29 @@ class HighlightListCreateView(TenantScopedAPIView):
         return upserted(highlight, created, s.HighlightOutputSerializer)
 
 
+@extend_schema(tags=["Highlights"])
 class HighlightDetailView(TenantScopedAPIView):
     def _get(self, external_id: str, highlight_id: str) -> Any:
         return selectors.highlight_get(
             tenant=self.tenant, meeting_external_id=external_id, external_id=highlight_id
         )
 
-    @extend_schema(operation_id="highlights_retrieve", responses=s.HighlightOutputSerializer)
+    @extend_schema(
+        operation_id="highlights_retrieve",
+        summary="Get a highlight",
+        responses=s.HighlightOutputSerializer,
+    )
     def get(self, request: Request, external_id: str, highlight_id: str) -> Response:
         return Response(s.HighlightOutputSerializer(self._get(external_id, highlight_id)).data)
 
     @extend_schema(
         operation_id="highlights_update",
+        summary="Change some fields of a highlight",
         request=s.HighlightUpdateSerializer,
-        responses=s.HighlightOutputSerializer,
+        responses={
+            200: s.HighlightOutputSerializer,
+            409: error_response("The highlight was deleted; create it again to restore it."),
+        },
     )
     def patch(self, request: Request, external_id: str, highlight_id: str) -> Response:
         highlight = self._get(external_id, highlight_id)
@@ -157,15 +230,19 @@ class HighlightDetailView(TenantScopedAPIView):
         highlight = services.highlight_update(highlight=highlight, **data.validated_data)
         return Response(s.HighlightOutputSerializer(highlight).data)
 
-    @extend_schema(operation_id="highlights_delete", responses={204: None})
+    @extend_schema(
+        operation_id="highlights_delete", summary="Delete a highlight", responses={204: None}
+    )
     def delete(self, request: Request, external_id: str, highlight_id: str) -> Response:
         services.highlight_delete(highlight=self._get(external_id, highlight_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+@extend_schema(tags=["Activities"])
 class ActivityListCreateView(TenantScopedAPIView):
     @extend_schema(
         operation_id="activities_list",
+        summary="List activities",
         parameters=[s.ActivityFilterSerializer],
         responses=s.ActivityOutputSerializer(many=True),
     )
@@ -177,9 +254,30 @@ class ActivityListCreateView(TenantScopedAPIView):
 
     @extend_schema(
         operation_id="activities_upsert",
+        summary="Create or update an activity",
         request=s.ActivityInputSerializer,
         responses={200: s.ActivityOutputSerializer, 201: s.ActivityOutputSerializer},
         description="Log a call, conference or task, or edit it when its external_id exists.",
+        examples=[
+            OpenApiExample(
+                "An outbound call",
+                request_only=True,
+                value={
+                    "external_id": "call-1",
+                    "kind": "call",
+                    "direction": "outbound",
+                    "started_at": "2026-11-20T09:00:00Z",
+                    "duration_seconds": 420,
+                    "subject": "Pricing",
+                    "notes": "Asked for a discount.",
+                    "logged_by_email": "agent@acme.test",
+                    "participants": [
+                        {"email": "agent@acme.test"},
+                        {"phone": "+1 555 0100", "name": "Prospect"},
+                    ],
+                },
+            )
+        ],
     )
     def post(self, request: Request) -> Response:
         data = s.ActivityInputSerializer(data=request.data)
@@ -191,14 +289,20 @@ class ActivityListCreateView(TenantScopedAPIView):
         return upserted(activity, created, s.ActivityOutputSerializer)
 
 
+@extend_schema(tags=["Activities"])
 class ActivityDetailView(TenantScopedAPIView):
-    @extend_schema(operation_id="activities_retrieve", responses=s.ActivityOutputSerializer)
+    @extend_schema(
+        operation_id="activities_retrieve",
+        summary="Get an activity",
+        responses=s.ActivityOutputSerializer,
+    )
     def get(self, request: Request, external_id: str) -> Response:
         activity = selectors.activity_get(tenant=self.tenant, external_id=external_id)
         return Response(s.ActivityOutputSerializer(activity).data)
 
     @extend_schema(
         operation_id="activities_update",
+        summary="Change some fields of an activity",
         request=s.ActivityUpdateSerializer,
         responses=s.ActivityOutputSerializer,
     )
@@ -213,7 +317,9 @@ class ActivityDetailView(TenantScopedAPIView):
         activity = selectors.activity_get(tenant=self.tenant, external_id=external_id)
         return Response(s.ActivityOutputSerializer(activity).data)
 
-    @extend_schema(operation_id="activities_delete", responses={204: None})
+    @extend_schema(
+        operation_id="activities_delete", summary="Delete an activity", responses={204: None}
+    )
     def delete(self, request: Request, external_id: str) -> Response:
         activity = selectors.activity_get(tenant=self.tenant, external_id=external_id)
         services.activity_delete(activity=activity)

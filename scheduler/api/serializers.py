@@ -50,7 +50,12 @@ class BookingInputSerializer(serializers.Serializer):
         default="",
     )
     title = serializers.CharField(max_length=_max_length(Booking, "title"))
-    description = serializers.CharField(required=False, allow_blank=True, default="")
+    description = serializers.CharField(
+        max_length=_max_length(Booking, "description"),
+        required=False,
+        allow_blank=True,
+        default="",
+    )
     start = serializers.DateTimeField()
     end = serializers.DateTimeField()
     booked_by_guest = serializers.BooleanField(required=False, default=True)

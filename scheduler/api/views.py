@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -8,8 +8,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api.responses import paginated
+from core.api.schema import error_response
 from scheduler import selectors, services
 from scheduler.api import serializers as s
+from tenants.api.throttling import SchedulerWebhookThrottle
 from tenants.api.views import TenantScopedAPIView
 
 
@@ -23,9 +25,11 @@ def change_response(result: services.BookingResult, *, created_status: bool = Fa
     return Response(s.BookingChangeOutputSerializer(body).data, status=code)
 
 
+@extend_schema(tags=["Bookings"])
 class BookingListCreateView(TenantScopedAPIView):
     @extend_schema(
         operation_id="bookings_list",
+        summary="List bookings",
         parameters=[s.BookingFilterSerializer],
         responses=s.BookingOutputSerializer(many=True),
     )
@@ -37,12 +41,31 @@ class BookingListCreateView(TenantScopedAPIView):
 
     @extend_schema(
         operation_id="bookings_upsert",
+        summary="Create a booking or apply a newer version of it",
         request=s.BookingInputSerializer,
         responses={200: s.BookingChangeOutputSerializer, 201: s.BookingChangeOutputSerializer},
         description=(
             "Create a booking, or apply a newer version of it. A version not newer than "
             "the stored one is ignored (outcome `stale_version_ignored`)."
         ),
+        examples=[
+            OpenApiExample(
+                "A booking made by a guest",
+                request_only=True,
+                value={
+                    "external_id": "bk-2041",
+                    "version": 1,
+                    "host_email": "ana@acme.test",
+                    "guest_email": "bob@initech.example",
+                    "guest_name": "Bob",
+                    "title": "Intro call",
+                    "description": "Booked from the pricing page.",
+                    "start": "2026-11-24T10:00:00Z",
+                    "end": "2026-11-24T10:30:00Z",
+                    "booked_by_guest": True,
+                },
+            )
+        ],
     )
     def post(self, request: Request) -> Response:
         data = s.BookingInputSerializer(data=request.data)
@@ -51,16 +74,23 @@ class BookingListCreateView(TenantScopedAPIView):
         return change_response(result, created_status=True)
 
 
+@extend_schema(tags=["Bookings"])
 class BookingDetailView(TenantScopedAPIView):
-    @extend_schema(operation_id="bookings_retrieve", responses=s.BookingOutputSerializer)
+    @extend_schema(
+        operation_id="bookings_retrieve",
+        summary="Get a booking",
+        responses=s.BookingOutputSerializer,
+    )
     def get(self, request: Request, external_id: str) -> Response:
         booking = selectors.booking_get(tenant=self.tenant, external_id=external_id)
         return Response(s.BookingOutputSerializer(booking).data)
 
 
+@extend_schema(tags=["Bookings"])
 class BookingRescheduleView(TenantScopedAPIView):
     @extend_schema(
         operation_id="bookings_reschedule",
+        summary="Reschedule a booking",
         request=s.BookingRescheduleSerializer,
         responses=s.BookingChangeOutputSerializer,
     )
@@ -71,9 +101,11 @@ class BookingRescheduleView(TenantScopedAPIView):
         return change_response(services.booking_reschedule(booking=booking, **data.validated_data))
 
 
+@extend_schema(tags=["Bookings"])
 class BookingCancelView(TenantScopedAPIView):
     @extend_schema(
         operation_id="bookings_cancel",
+        summary="Cancel a booking",
         request=s.BookingCancelSerializer,
         responses=s.BookingChangeOutputSerializer,
     )
@@ -93,12 +125,46 @@ class SchedulerWebhookView(APIView):
 
     @extend_schema(
         operation_id="scheduler_webhook",
+        summary="Receive a booking event from the scheduler",
+        tags=["Scheduler webhooks"],
         auth=[],
         request=s.SchedulerEventSerializer,
         parameters=[
-            OpenApiParameter(services.SIGNATURE_HEADER, str, OpenApiParameter.HEADER, required=True)
+            OpenApiParameter(
+                services.SIGNATURE_HEADER,
+                str,
+                OpenApiParameter.HEADER,
+                required=True,
+                description='`t=<unix seconds>,v1=<hex HMAC-SHA256 of "t.body">`.',
+            )
         ],
-        responses={200: s.WebhookOutputSerializer},
+        responses={
+            200: s.WebhookOutputSerializer,
+            401: error_response(
+                "The signature is missing, malformed, too old or does not match "
+                "(code `unauthorized`), or the tenant is unknown."
+            ),
+            409: error_response("This event id was received already (code `conflict`)."),
+        },
+        examples=[
+            OpenApiExample(
+                "A booking was made",
+                request_only=True,
+                value={
+                    "id": "evt-5512",
+                    "event": "booking.created",
+                    "booking": {
+                        "external_id": "bk-2041",
+                        "version": 1,
+                        "host_email": "ana@acme.test",
+                        "guest_email": "bob@initech.example",
+                        "title": "Intro call",
+                        "start": "2026-11-24T10:00:00Z",
+                        "end": "2026-11-24T10:30:00Z",
+                    },
+                },
+            )
+        ],
     )
     def post(self, request: Request, tenant_slug: str) -> Response:
         # The raw bytes are what was signed: read them before anything parses the body.
@@ -108,6 +174,8 @@ class SchedulerWebhookView(APIView):
             header=request.headers.get(services.SIGNATURE_HEADER, ""),
             body=body,
         )
+        # Counted once verified, so unsigned floods cannot spend the tenant's budget.
+        SchedulerWebhookThrottle().check(self, request, tenant=tenant)
         data = s.SchedulerEventSerializer(data=services.scheduler_webhook_body_parse(body=body))
         data.is_valid(raise_exception=True)
         event, result = services.scheduler_event_apply(

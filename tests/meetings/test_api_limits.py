@@ -123,7 +123,7 @@ def test_an_id_using_the_whole_alphabet_can_be_read_and_deleted(partner: Partner
 def test_the_schema_documents_the_external_id_alphabet(partner: Partner) -> None:
     schema = partner.client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
 
-    for name in ("MeetingInput", "HighlightInput", "ActivityInput"):
+    for name in ("MeetingInputRequest", "HighlightInputRequest", "ActivityInputRequest"):
         field = schema["components"]["schemas"][name]["properties"]["external_id"]
         assert "letters, digits and - _ . : @" in field["description"]
         assert field["maxLength"] == 200

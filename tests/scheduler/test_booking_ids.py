@@ -56,7 +56,7 @@ def test_the_schema_documents_the_alphabet(partner: Partner) -> None:
     schema = partner.client.get("/api/schema/?format=json")
 
     assert schema.status_code == 200
-    external_id = schema.json()["components"]["schemas"]["BookingInput"]["properties"][
+    external_id = schema.json()["components"]["schemas"]["BookingInputRequest"]["properties"][
         "external_id"
     ]
     assert "no slashes, no spaces" in external_id["description"]
