@@ -9,7 +9,7 @@ RUN_STAMP := $(VENV)/.installed-run-$(shell cat requirements.txt | md5sum | cut 
 DEV_STAMP := $(VENV)/.installed-dev-$(shell cat requirements.txt requirements-dev.txt | md5sum | cut -c1-12)
 REPORT := build/test-runs.txt
 
-.PHONY: venv run test test-sqlite test-postgres lint bench-emulator bench-sync campaign clean
+.PHONY: venv run test test-sqlite test-postgres lint bench-emulator bench-sync bench-stack campaign clean
 
 $(RUN_STAMP): requirements.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] >= (3, 11), "Python 3.11 or newer is needed"'
@@ -64,6 +64,19 @@ bench-emulator: venv
 bench-sync: venv
 	@mkdir -p build
 	$(BIN)/python bench/sync.py $(BENCH_ARGS)
+
+## The production stack under load: gunicorn (gunicorn.conf.py, 2 workers), PostgreSQL,
+## Redis, `sync_worker` clusters and the emulator (+50 ms per request). Highlight ingest
+## (req/s, p50/p95/p99 at 20 clients), a backlog of 1,000 meetings drained by one cluster
+## and by two (meetings/s, API calls per meeting), edit-to-Note latency, memory; results
+## in build/bench-stack.json. The database is dropped and created again, Redis db 13
+## flushed. BENCH_ARGS="--quick" for a smoke run.
+BENCH_STACK_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/portal_bench_stack
+BENCH_STACK_REDIS_URL ?= redis://127.0.0.1:6379/13
+bench-stack: venv
+	@mkdir -p build
+	DATABASE_URL=$(BENCH_STACK_DATABASE_URL) REDIS_URL=$(BENCH_STACK_REDIS_URL) \
+		$(BIN)/python bench/stack.py $(BENCH_ARGS)
 
 ## The ops dashboard (the admin's index) over 100 tenants and 1,000,000 sync jobs on
 ## PostgreSQL: median and p95 time of a render and its queries; fails when the p95 is
