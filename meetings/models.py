@@ -10,6 +10,13 @@ from django.db import models
 
 from tenants.models import Tenant
 
+# Partners' text is stored whole up to these lengths; the partner API refuses longer
+# input with a 400 (its serializers read the limits from these fields). Salesforce's
+# fields are shorter: the sync cuts what does not fit there, marked, and says so.
+TITLE_MAX_LENGTH = 2000
+TEXT_MAX_LENGTH = 100_000
+TRANSCRIPT_MAX_LENGTH = 1_000_000
+
 
 class Meeting(models.Model):
     class Status(models.TextChoices):
@@ -20,7 +27,7 @@ class Meeting(models.Model):
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="meetings")
     external_id = models.CharField(max_length=200)
-    title = models.CharField(max_length=255)
+    title = models.CharField(max_length=TITLE_MAX_LENGTH)
     start = models.DateTimeField()
     end = models.DateTimeField()
     organizer_email = models.EmailField(blank=True)
@@ -67,7 +74,7 @@ class Attendee(models.Model):
 
 class Transcript(models.Model):
     meeting = models.OneToOneField(Meeting, on_delete=models.CASCADE, related_name="transcript")
-    text = models.TextField()
+    text = models.TextField(max_length=TRANSCRIPT_MAX_LENGTH)
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:
@@ -78,7 +85,7 @@ class Highlight(models.Model):
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="highlights")
     meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="highlights")
     external_id = models.CharField(max_length=200)
-    text = models.TextField()
+    text = models.TextField(max_length=TEXT_MAX_LENGTH)
     speaker = models.CharField(max_length=200, blank=True)
     # Where the highlight starts in the recording; the Note's "listen" link seeks there.
     offset_seconds = models.DecimalField(max_digits=10, decimal_places=3, default=0)
@@ -118,8 +125,8 @@ class Activity(models.Model):
     direction = models.CharField(max_length=10, choices=Direction.choices, blank=True)
     started_at = models.DateTimeField()
     duration_seconds = models.PositiveIntegerField(default=0)
-    subject = models.CharField(max_length=255, blank=True)
-    notes = models.TextField(blank=True)
+    subject = models.CharField(max_length=TITLE_MAX_LENGTH, blank=True)
+    notes = models.TextField(max_length=TEXT_MAX_LENGTH, blank=True)
     # The internal user who logged it (normalised email).
     logged_by_email = models.EmailField()
     logged_by_name = models.CharField(max_length=200, blank=True)

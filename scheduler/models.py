@@ -6,6 +6,12 @@ from django.db import models
 
 from tenants.models import Tenant
 
+# A booking's title and description are stored whole up to these lengths (the partner
+# API and the webhook refuse longer with a 400); the sync cuts what does not fit in
+# Salesforce, marked, and says so.
+TITLE_MAX_LENGTH = 2000
+DESCRIPTION_MAX_LENGTH = 100_000
+
 
 class Booking(models.Model):
     class Status(models.TextChoices):
@@ -21,8 +27,8 @@ class Booking(models.Model):
     guest_email = models.EmailField()
     # Only bookings a guest made through the scheduler are logged to Salesforce.
     booked_by_guest = models.BooleanField(default=True)
-    title = models.CharField(max_length=255)
-    description = models.TextField(blank=True)
+    title = models.CharField(max_length=TITLE_MAX_LENGTH)
+    description = models.TextField(max_length=DESCRIPTION_MAX_LENGTH, blank=True)
     start = models.DateTimeField()
     end = models.DateTimeField()
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.SCHEDULED)

@@ -173,17 +173,22 @@ class ActivityLog(Executor[ActivityReading]):
                 if p.email.lower() in directory.users
             ],
         )
-        description = activity.notes
-        if say_who:
-            line = payloads.logged_by_line(activity.logged_by_name, activity.logged_by_email)
-            description = f"{line}\n\n{description}" if description else line
-        fields: dict[str, Any] = {
-            "Subject": payloads.activity_subject(
-                activity.kind, activity.direction, activity.subject
+        payload = payloads.activity_task_payload(
+            kind=activity.kind,
+            direction=activity.direction,
+            subject=activity.subject,
+            notes=activity.notes,
+            logged_by=(
+                payloads.logged_by_line(activity.logged_by_name, activity.logged_by_email)
+                if say_who
+                else ""
             ),
+            page_url=ctx.page_url("integrations:call", activity.external_id),
+        )
+        fields: dict[str, Any] = {
+            **payload.fields,
             "Status": "Completed",
             "ActivityDate": activity.started_at.date().isoformat(),
-            "Description": payloads.clip(description, payloads.DESCRIPTION_MAX),
         }
         if owner:
             fields["OwnerId"] = owner
@@ -197,6 +202,7 @@ class ActivityLog(Executor[ActivityReading]):
             if task.pushed_version >= activity.version:
                 return False
             plan.update(name, task, fields, version=activity.version)
+            plan.cuts.extend(payload.cuts)
             return True
         fields["WhoId"] = who
         fields["TaskSubtype"] = "Task" if activity.kind == Activity.Kind.TASK else "Call"
@@ -208,6 +214,7 @@ class ActivityLog(Executor[ActivityReading]):
             version=activity.version,
             parent=Parent(person.sobject, who, person.name),
         )
+        plan.cuts.extend(payload.cuts)
         return True
 
 

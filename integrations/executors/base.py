@@ -4,10 +4,13 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
+from urllib.parse import urlencode
 
 from django.db import models
+from django.urls import reverse
 
 from integrations.enums import Purpose
 from integrations.models import IntegrationSettings, SalesforceConnection, SyncJob, SyncMapping
@@ -27,6 +30,9 @@ class JobContext:
     tenant: Tenant
     settings: IntegrationSettings
     connection: SalesforceConnection
+    # What the batch read for this job in one go (see `Executor.preload`): its object,
+    # and its rows by model. Emptied when the job plans again, which reads afresh.
+    preloaded: dict[Any, Any] = field(default_factory=dict)
 
     @property
     def params(self) -> dict[str, Any]:
@@ -35,10 +41,31 @@ class JobContext:
     def mappings(
         self, model: type[models.Model], ids: list[int]
     ) -> dict[tuple[int, Purpose], SyncMapping]:
+        known = self.preloaded.get(("mappings", model))
+        if known is not None and set(ids) <= known[0]:
+            return {key: row for key, row in known[1].items() if key[0] in ids}
         return mappings_of(self.tenant, model, ids)
+
+    def preload_mappings(
+        self, model: type[models.Model], ids: set[int], rows: dict[tuple[int, Purpose], SyncMapping]
+    ) -> None:
+        """The rows of `model`'s objects `ids` as the batch read them (any missing: none)."""
+        mine = {key: row for key, row in rows.items() if key[0] in ids}
+        self.preloaded[("mappings", model)] = (ids, mine)
 
     def new_plan(self) -> Plan:
         return Plan(job_id=self.job.pk)
+
+    def page_url(self, view: str, external_id: str = "", *, search: str = "") -> str:
+        """The absolute address of one of the tenant's portal pages (where text cut to
+        fit Salesforce can be read whole), on the tenant's link-back base URL; empty
+        when the tenant has not set one."""
+        base = self.settings.link_back_base_url
+        if not base:
+            return ""
+        path = reverse(view, kwargs={"external_id": external_id} if external_id else None)
+        query = f"?{urlencode({'q': search})}" if search else ""
+        return f"{base.rstrip('/')}{path}{query}"
 
 
 @dataclass
@@ -53,6 +80,11 @@ R = TypeVar("R", bound=Reading)
 
 
 class Executor(ABC, Generic[R]):
+    def preload(self, contexts: Sequence[JobContext]) -> None:
+        """Read what the batch's jobs of this kind need in a few queries for all of
+        them, into each context's `preloaded`, just before each job's `read`. Optional:
+        `read` falls back to its own queries for anything not preloaded."""
+
     @abstractmethod
     def read(self, ctx: JobContext) -> R | Finish: ...
 

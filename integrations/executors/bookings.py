@@ -45,7 +45,8 @@ class BookingLog(Executor[BookingReading]):
     def plan(self, ctx: JobContext, reading: BookingReading, directory: Directory) -> Plan | Finish:
         booking, task = reading.booking, reading.task
         cancelled = booking.status == Booking.Status.CANCELLED
-        fields = booking_task_fields(booking)
+        payload = booking_task_payload(ctx, booking)
+        fields = payload.fields
         plan = ctx.new_plan()
         if task is not None and task.live:
             if task.pushed_version >= booking.version:
@@ -54,6 +55,7 @@ class BookingLog(Executor[BookingReading]):
                 )
                 return plan
             plan.update("task", task, fields, version=booking.version)
+            plan.cuts.extend(payload.cuts)
             what = "cancelled" if cancelled else f"version {booking.version}"
             plan.reason = f"The Task now shows the booking {what}."
             return plan
@@ -79,6 +81,7 @@ class BookingLog(Executor[BookingReading]):
             version=booking.version,
             parent=Parent(guest.sobject, guest.id, guest.name),
         )
+        plan.cuts.extend(payload.cuts)
         plan.reason = (
             f"Logged as an open Task for {guest.sobject} {guest.name or guest.id}, owned by "
             "the host."
@@ -112,22 +115,26 @@ class BookingLog(Executor[BookingReading]):
         return people[0], host
 
 
-def booking_task_fields(booking: Booking) -> dict[str, Any]:
+def booking_task_payload(ctx: JobContext, booking: Booking) -> payloads.Payload:
+    """The Task's fields (SPEC 3.6): open while the booking stands, completed and saying
+    so once it is cancelled; text cut to fit points at the bookings page."""
     cancelled = booking.status == Booking.Status.CANCELLED
-    prefix = "Cancelled" if cancelled else "Meeting"
-    return {
-        "Subject": payloads.clip(f"{prefix}: {booking.title}", payloads.SUBJECT_MAX),
-        "ActivityDate": booking.start.date().isoformat(),
-        "Description": payloads.booking_description(
-            title=booking.title,
-            description=booking.description,
-            start=booking.start,
-            end=booking.end,
-            guest=booking.guest_name or booking.guest_email,
-            cancelled=cancelled,
-        ),
-        "Status": "Completed" if cancelled else "Not Started",
-    }
+    payload = payloads.booking_task_payload(
+        title=booking.title,
+        description=booking.description,
+        start=booking.start,
+        end=booking.end,
+        guest=booking.guest_name or booking.guest_email,
+        cancelled=cancelled,
+        page_url=ctx.page_url("integrations:bookings", search=booking.external_id),
+    )
+    payload.fields.update(
+        {
+            "ActivityDate": booking.start.date().isoformat(),
+            "Status": "Completed" if cancelled else "Not Started",
+        }
+    )
+    return payload
 
 
 def _kind(sobject: str) -> Any:

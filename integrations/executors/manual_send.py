@@ -42,7 +42,7 @@ class HighlightsSend(Executor[SendReading]):
         )
         if not highlights:
             return skipped("None of the chosen highlights exists any more.")
-        emails = external_attendees(meeting)
+        emails = external_attendees(meeting, ctx.tenant.internal_domains)
         return SendReading(
             people=set(emails), meeting=meeting, highlights=highlights, emails=emails
         )

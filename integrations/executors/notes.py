@@ -33,7 +33,7 @@ def meeting_highlights(meeting: Meeting) -> tuple[list[Highlight], int]:
     query so that they agree: the version grows with every change to any highlight
     (each edit or deletion bumps one; a new highlight adds one). Were they read apart,
     an edit committed in between would be recorded as pushed without being sent."""
-    rows = list(Highlight.objects.filter(meeting=meeting))
+    rows = list(meeting.highlights.all())  # the batch's read, when it preloaded them
     return [h for h in rows if not h.is_deleted], sum(h.version for h in rows) + 1
 
 
@@ -77,7 +77,7 @@ def note_plan(
         if mapping.pushed_version >= spec.version and not force:
             return  # Salesforce already holds this version or a newer one
         classic = mapping.salesforce_object == SObject.NOTE
-        fields = _note_fields(ctx, spec, parent, classic=classic)
+        fields = _note_fields(ctx, plan, spec, parent, classic=classic)
         plan.update(spec.name, mapping, fields, version=spec.version)
         return
     where = target or (Parent.of_mapping(mapping) if mapping is not None else None)
@@ -92,7 +92,7 @@ def note_plan(
             plan.reserve(spec.slot, SObject.NOTE if classic else SObject.CONTENT_NOTE, where)
         return
     classic = ctx.settings.note_flavour == IntegrationSettings.NoteFlavour.CLASSIC_NOTE
-    fields = _note_fields(ctx, spec, where, classic=classic)
+    fields = _note_fields(ctx, plan, spec, where, classic=classic)
     if classic:
         fields["ParentId"] = where.id
         plan.create(spec.name, spec.slot, SObject.NOTE, fields, version=spec.version, parent=where)
@@ -103,9 +103,15 @@ def note_plan(
     _link_create(plan, spec, note, where)
 
 
+def meeting_page_url(ctx: JobContext, meeting: Meeting) -> str:
+    return ctx.page_url("integrations:meeting", meeting.external_id)
+
+
 def _note_fields(
-    ctx: JobContext, spec: NoteSpec, parent: Parent | None, *, classic: bool
+    ctx: JobContext, plan: Plan, spec: NoteSpec, parent: Parent | None, *, classic: bool
 ) -> dict[str, Any]:
+    """The Note's fields; what had to be cut to fit is noted on the plan (every caller
+    writes these fields)."""
     view = meeting_view(spec.meeting)
     highlights = highlight_views(spec.highlights)
     html = payloads.note_html(
@@ -116,10 +122,14 @@ def _note_fields(
         target_id=parent.id if parent and isinstance(parent.id, str) else "",
         target_name=parent.name if parent else "",
     )
-    title = payloads.note_title(view, highlights, classic=classic)
-    if classic:
-        return dict(payloads.classic_note_fields(title, html))
-    return dict(payloads.content_note_fields(title, html))
+    payload = payloads.note_payload(
+        title=payloads.note_title_text(view, highlights),
+        html=html,
+        classic=classic,
+        page_url=meeting_page_url(ctx, spec.meeting),
+    )
+    plan.cuts.extend(payload.cuts)
+    return payload.fields
 
 
 def _link_create(plan: Plan, spec: NoteSpec, note: str | Ref, parent: Parent) -> None:
@@ -181,11 +191,13 @@ def event_plan(
     it was), naming the matched people (SPEC 3.3)."""
     if ctx.settings.highlights_destination != IntegrationSettings.Destination.NOTES_AND_EVENTS:
         return
-    fields: dict[str, Any] = payloads.event_fields(meeting_view(meeting))
+    payload = payloads.event_payload(meeting_view(meeting), page_url=meeting_page_url(ctx, meeting))
+    fields: dict[str, Any] = payload.fields
     if mapping is not None and mapping.live:
         # Jobs of one meeting run one at a time and read its title and times when they
         # run, so the newest always goes out last; the Event carries no version.
         plan.update("event", mapping, fields)
+        plan.cuts.extend(payload.cuts)
         _relations_restore(
             ctx, plan, meeting=meeting, event=mapping, contacts=contacts, leads=leads
         )
@@ -207,6 +219,7 @@ def event_plan(
         fields,
         parent=where,
     )
+    plan.cuts.extend(payload.cuts)
     if ctx.connection.shared_activities is False:
         return
     for attendee, contact_id in _relations(meeting, contacts, others):
@@ -224,7 +237,7 @@ def _relations(
 ) -> list[tuple[Attendee, str]]:
     """The Event's further people as (attendee, Contact Id): one per attendee, so an
     address that matches two Contacts relates the first (one row per attendee)."""
-    attendees = {a.email: a for a in Attendee.objects.filter(meeting=meeting)}
+    attendees = {a.email: a for a in meeting.attendees.all()}
     by_id = {p.id: p for p in contacts}
     related: dict[int, tuple[Attendee, str]] = {}
     for contact_id in others:

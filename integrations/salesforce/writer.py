@@ -130,7 +130,10 @@ def _collections(
                 continue
             ready.append(write)
         for op in ("create", "update", "delete"):
-            batch = [w for w in ready if w.op == op]
+            # Records of one type side by side: Salesforce splits a collection into a
+            # chunk at every change of type and refuses more than 10 chunks in one
+            # request (sObject Collections, "Cannot have more than 10 chunks").
+            batch = sorted((w for w in ready if w.op == op), key=lambda w: w.sobject)
             for start in range(0, len(batch), COLLECTION_MAX_RECORDS):
                 chunk = batch[start : start + COLLECTION_MAX_RECORDS]
                 for write, result in zip(

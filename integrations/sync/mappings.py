@@ -1,13 +1,13 @@
 """The delivery state machine of one record (SyncMapping), one function per transition.
 
-    planned  --mapping_send-->      sent       (a create goes out; committed first)
+    planned  --plans_mark_sent-->   sent       (a create goes out; committed first)
     sent     --mapping_confirm-->   confirmed  (its Id came back, or recovery found it)
     sent     --mapping_replan-->    planned    (refused, or recovery found nothing)
     confirmed --mapping_replan-->   planned    (deleted in Salesforce by someone: made again)
     confirmed --mapping_delete_start--> deleting (the plan no longer wants it)
     deleting --mapping_deleted-->   deleted    (its delete landed, or it was gone already)
     deleting --mapping_confirm-->   confirmed  (the delete was refused, or never landed)
-    deleted  --mapping_send-->      sent       (wanted again: made where it was)
+    deleted  --plans_mark_sent-->   sent       (wanted again: made where it was)
 
 Every transition is a conditional update on the state it leaves, so a stale worker can
 never move a row another run has moved on.
@@ -18,10 +18,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, connection, models, transaction
+from django.db.models import Case, F, Q, Value, When
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from integrations.enums import LINK_PURPOSES, Purpose, SObject
@@ -63,58 +66,6 @@ def mappings_of(
 
 
 # --- transitions ------------------------------------------------------------------------
-
-
-def mapping_send(
-    *,
-    tenant: Tenant,
-    creates: Sequence[PlannedWrite],
-    identities: dict[Slot, dict[str, Any]],
-    job: SyncJob,
-    user_id: str,
-) -> dict[Slot, SyncMapping]:
-    """planned/deleted (or no row yet) -> sent, for every create of a plan at once (one
-    read, one insert, one update). Raises SlotBusy when a row is in any other state:
-    then a record exists or another sync is making it."""
-    now = timezone.now()
-    slots = [p.slot for p in creates if p.slot is not None]
-    existing = {
-        Slot.of_mapping(m): m
-        for m in SyncMapping.objects.select_for_update().filter(
-            tenant=tenant,
-            content_type_id__in={s.content_type_id for s in slots},
-            object_id__in={s.object_id for s in slots},
-            purpose__in={s.purpose for s in slots},
-        )
-    }
-    rows: dict[Slot, SyncMapping] = {}
-    for planned in creates:
-        slot = planned.slot
-        assert slot is not None
-        row = existing.get(slot)
-        if row is not None and row.state not in CREATABLE:
-            raise SlotBusy(f"{slot.purpose} of object {slot.object_id}", [row])
-        row = row or SyncMapping(
-            tenant=tenant,
-            content_type_id=slot.content_type_id,
-            object_id=slot.object_id,
-            purpose=slot.purpose,
-        )
-        row.salesforce_object = planned.write.sobject
-        row.salesforce_id, row.state, row.identity = "", MState.SENT, identities[slot]
-        row.sent_at, row.sent_by_user_id, row.sent_by_job = now, user_id, job
-        row.lock_key, row.updated_at = job.lock_key, now
-        rows[slot] = row
-    fresh = [r for r in rows.values() if r.pk is None]
-    try:
-        with transaction.atomic():
-            SyncMapping.objects.bulk_create(fresh)
-    except IntegrityError as exc:  # another sync created one of these rows just now
-        raise SlotBusy("a record of this plan") from exc
-    again = [r for r in rows.values() if r not in fresh]
-    if again:
-        SyncMapping.objects.bulk_update(again, _SENT_FIELDS)
-    return rows
 
 
 _SENT_FIELDS = [
@@ -266,53 +217,188 @@ def _dependents_set(row: SyncMapping, state: MState) -> None:
 # --- a plan's bookkeeping -----------------------------------------------------------------
 
 
-@transaction.atomic
 def plan_mark_sent(plan: Plan, *, tenant: Tenant, job: SyncJob, user_id: str) -> None:
     """Before anything goes out: every create of the plan becomes `sent` with its
     identity, every delete `deleting`, committed. Raises SlotBusy (and marks nothing)
-    when another sync holds one of the records."""
-    held = SyncJob.objects.filter(
-        pk=job.pk, state=SyncJob.State.RUNNING, claim_token=job.claim_token
-    ).exists()
-    if job.claim_token is None or not held:
-        raise ClaimLost(f"job {job.pk}")
-    for planned in plan.writes:
-        deleting = planned.write.op == "delete" and planned.mapping is not None
-        if (
-            deleting
-            and planned.mapping
-            and not mapping_delete_start(planned.mapping, job=job, user_id=user_id)
-        ):
-            raise SlotBusy(f"{planned.mapping.purpose} changed while planning")
-    creates = plan.creates()
+    when another sync holds one of the records, ClaimLost when the job's claim passed
+    to another run."""
+    refused = plans_mark_sent([(plan, job)], tenant=tenant, user_id=user_id)
+    if job.pk in refused:
+        raise refused[job.pk]
+
+
+def plans_mark_sent(
+    items: Sequence[tuple[Plan, SyncJob]], *, tenant: Tenant, user_id: str
+) -> dict[int, Exception]:
+    """`plan_mark_sent` for a batch's plans, each all or nothing, in the same few
+    statements whatever their number: the claims read at once, the rows of every
+    create read (and locked) at once, one insert of the new rows, one update of the
+    rows sent again. Returns why each plan that was not marked was refused (ClaimLost,
+    SlotBusy, or ValueError for a plan naming one record twice), by job id.
+
+    A plan with deletes is marked on its own (a delete's row moves first, conditionally).
+    When another sync inserted one of the new rows meanwhile, the unique index refuses
+    the insert whole and each plan is marked on its own, so only that one is refused."""
+    refused: dict[int, Exception] = {}
+    together = [(p, j) for p, j in items if not any(w.write.op == "delete" for w in p.writes)]
+    alone = [(p, j) for p, j in items if (p, j) not in together]
+    try:
+        refused.update(_plans_mark(together, tenant=tenant, user_id=user_id))
+    except _InsertRace:
+        alone = list(items)
+    for plan, job in alone:
+        refused.update(_plans_mark([(plan, job)], tenant=tenant, user_id=user_id))
+    return refused
+
+
+class _InsertRace(Exception):
+    """Another sync inserted a row of these plans meanwhile."""
+
+
+@transaction.atomic
+def _plans_mark(
+    items: Sequence[tuple[Plan, SyncJob]], *, tenant: Tenant, user_id: str
+) -> dict[int, Exception]:
+    refused = _plans_mark_in_transaction(items, tenant=tenant, user_id=user_id)
+    if len(items) == 1 and refused:
+        # A plan is marked whole or not at all: a delete it started is undone too.
+        transaction.set_rollback(True)
+    return refused
+
+
+def _plans_mark_in_transaction(
+    items: Sequence[tuple[Plan, SyncJob]], *, tenant: Tenant, user_id: str
+) -> dict[int, Exception]:
+    if not items:
+        return {}
+    refused: dict[int, Exception] = {}
+    held = set(
+        SyncJob.objects.filter(
+            pk__in=[job.pk for _, job in items],
+            state=SyncJob.State.RUNNING,
+            claim_token__in={job.claim_token for _, job in items if job.claim_token},
+        ).values_list("pk", "claim_token")
+    )
+    marking: list[tuple[Plan, SyncJob]] = []
+    for plan, job in items:
+        if job.claim_token is None or (job.pk, job.claim_token) not in held:
+            refused[job.pk] = ClaimLost(f"job {job.pk}")
+            continue
+        busy = _deletes_start(plan, job=job, user_id=user_id)
+        if busy is not None:
+            refused[job.pk] = busy
+            continue
+        slots = [p.slot for p in plan.creates()]
+        if len(set(slots)) != len(slots):
+            refused[job.pk] = ValueError(f"plan of job {job.pk} names one record twice: {slots}")
+            continue
+        marking.append((plan, job))
+    creates = [(planned, job) for plan, job in marking for planned in plan.creates()]
     if not creates:
-        return
-    slots = [p.slot for p in creates]
-    if len(set(slots)) != len(slots):
-        raise ValueError(f"plan of job {job.pk} names one record twice: {slots}")
+        return refused
+    existing = _rows_for_update(tenant, [p.slot for p, _ in creates if p.slot is not None])
+    now = timezone.now()
+    rows: dict[Slot, SyncMapping] = {}
+    for plan, job in marking:
+        planned_rows = _rows_sent(plan, job, existing, now=now, user_id=user_id, tenant=tenant)
+        if isinstance(planned_rows, SlotBusy):
+            refused[job.pk] = planned_rows
+            continue
+        if rows.keys() & planned_rows.keys():
+            refused[job.pk] = SlotBusy("a record another job of the batch makes")
+            continue
+        rows.update(planned_rows)
+    fresh = [r for r in rows.values() if r.pk is None]
+    try:
+        with transaction.atomic():
+            SyncMapping.objects.bulk_create(fresh)
+    except IntegrityError as exc:  # another sync created one of these rows just now
+        if len(items) == 1:
+            return {items[0][1].pk: SlotBusy("a record of this plan")}
+        raise _InsertRace from exc
+    again = [r for r in rows.values() if r.pk is not None and r not in fresh]
+    if again:
+        SyncMapping.objects.bulk_update(again, _SENT_FIELDS)
+    for plan, job in marking:
+        if job.pk in refused:
+            continue
+        for planned in plan.creates():
+            assert planned.slot is not None
+            planned.mapping = rows[planned.slot]
+    return refused
+
+
+def _deletes_start(plan: Plan, *, job: SyncJob, user_id: str) -> SlotBusy | None:
+    for planned in plan.writes:
+        row = planned.mapping
+        if (
+            planned.write.op == "delete"
+            and row is not None
+            and not mapping_delete_start(row, job=job, user_id=user_id)
+        ):
+            return SlotBusy(f"{row.purpose} changed while planning")
+    return None
+
+
+def _rows_for_update(tenant: Tenant, slots: Sequence[Slot]) -> dict[Slot, SyncMapping]:
+    """The rows of these slots, locked until the transaction ends (one query)."""
+    return {
+        Slot.of_mapping(m): m
+        for m in SyncMapping.objects.select_for_update().filter(
+            tenant=tenant,
+            content_type_id__in={s.content_type_id for s in slots},
+            object_id__in={s.object_id for s in slots},
+            purpose__in={s.purpose for s in slots},
+        )
+    }
+
+
+def _rows_sent(
+    plan: Plan,
+    job: SyncJob,
+    existing: dict[Slot, SyncMapping],
+    *,
+    now: datetime,
+    user_id: str,
+    tenant: Tenant,
+) -> dict[Slot, SyncMapping] | SlotBusy:
+    """planned/deleted (or no row yet) -> sent for every create of the plan, in memory;
+    SlotBusy when a row is in any other state: a record exists or another sync is
+    making it."""
+    creates = plan.creates()
     # Identities name other creates of the plan by their slots.
     slot_of_ref = {
         p.write.key: slot_key(p.slot.content_type_id, p.slot.object_id, p.slot.purpose)
         for p in creates
         if p.slot is not None
     }
-    identities: dict[Slot, dict[str, Any]] = {}
+    rows: dict[Slot, SyncMapping] = {}
     for planned in creates:
-        assert planned.slot is not None
+        slot = planned.slot
+        assert slot is not None
+        row = existing.get(slot)
+        if row is not None and row.state not in CREATABLE:
+            return SlotBusy(f"{slot.purpose} of object {slot.object_id}", [row])
+        row = row or SyncMapping(
+            tenant=tenant,
+            content_type_id=slot.content_type_id,
+            object_id=slot.object_id,
+            purpose=slot.purpose,
+        )
         parent = planned.parent
-        identities[planned.slot] = identity_of(
+        identity = identity_of(
             planned.write.sobject,
             planned.write.fields,
             slot_of_ref,
             version=planned.version,
             parent=(parent.sobject, parent.id, parent.name) if parent else ("", "", ""),
         ).as_json()
-    rows = mapping_send(
-        tenant=tenant, creates=creates, identities=identities, job=job, user_id=user_id
-    )
-    for planned in creates:
-        assert planned.slot is not None
-        planned.mapping = rows[planned.slot]
+        row.salesforce_object = planned.write.sobject
+        row.salesforce_id, row.state, row.identity = "", MState.SENT, identity
+        row.sent_at, row.sent_by_user_id, row.sent_by_job = now, user_id, job
+        row.lock_key, row.updated_at = job.lock_key, now
+        rows[slot] = row
+    return rows
 
 
 @dataclass
@@ -327,26 +413,107 @@ class Recorded:
     gone: bool = False
 
 
-@transaction.atomic
+@dataclass(frozen=True)
+class _Confirm:
+    """A create or update Salesforce answered with this Id (`mapping_confirm`'s
+    arguments, to apply with the batch's others)."""
+
+    row: SyncMapping
+    salesforce_id: str
+    version: int | None
+    parent: tuple[str, str, str] | None
+
+
 def plan_record(plan: Plan, results: dict[str, Result]) -> Recorded:
     """Apply each write's answer to its row, all in one transaction."""
-    recorded = Recorded()
-    recorded.ids = {k: v for k, v in results.items() if isinstance(v, str)}
-    for planned in plan.writes:
-        result = results.get(planned.write.key)
-        if result is None:
-            continue
-        if isinstance(result, SalesforceError):
-            recorded.errors.append((planned, result))
-        row = planned.mapping
-        if row is None:
-            continue
-        _write_record(planned, row, result, recorded)
-    return recorded
+    return plans_record([(plan, results)])[0]
+
+
+@transaction.atomic
+def plans_record(items: Sequence[tuple[Plan, dict[str, Result]]]) -> list[Recorded]:
+    """`plan_record` for a batch's plans, in one transaction. The answers that confirm
+    a record (nearly all of them) are applied together in one statement; the others
+    (refused, gone, unknown) row by row."""
+    confirms: list[_Confirm] = []
+    answers: list[Recorded] = []
+    for plan, results in items:
+        recorded = Recorded()
+        recorded.ids = {k: v for k, v in results.items() if isinstance(v, str)}
+        for planned in plan.writes:
+            result = results.get(planned.write.key)
+            if result is None:
+                continue
+            if isinstance(result, SalesforceError):
+                recorded.errors.append((planned, result))
+            row = planned.mapping
+            if row is None:
+                continue
+            _write_record(planned, row, result, recorded, confirms)
+        answers.append(recorded)
+    mappings_confirm(confirms)
+    return answers
+
+
+# Rows confirmed by one statement at most (its parameters stay far below the limits of
+# SQLite and PostgreSQL, about a dozen per row).
+CONFIRM_CHUNK = 1000
+
+
+def mappings_confirm(confirms: Sequence[_Confirm]) -> None:
+    """`mapping_confirm` for many rows at once: sent/deleting/confirmed -> confirmed
+    with each its Id (and version, and parent). A row whose stored version is newer than
+    the one confirmed is left as it is, as `mapping_confirm` leaves it."""
+    now = timezone.now()
+    for start in range(0, len(confirms), CONFIRM_CHUNK):
+        chunk = confirms[start : start + CONFIRM_CHUNK]
+        which = Q()
+        for c in chunk:
+            which |= (
+                Q(pk=c.row.pk)
+                if c.version is None
+                else Q(pk=c.row.pk, pushed_version__lte=c.version)
+            )
+        values: dict[str, Any] = {
+            "state": MState.CONFIRMED,
+            "identity": {},
+            "sent_at": None,
+            "updated_at": now,
+            "salesforce_id": _by_row("salesforce_id", {c.row.pk: c.salesforce_id for c in chunk}),
+        }
+        versions = {c.row.pk: c.version for c in chunk if c.version is not None}
+        if versions:
+            values["pushed_version"] = _by_row("pushed_version", versions)
+        parents = {c.row.pk: c.parent for c in chunk if c.parent is not None}
+        for index, name in enumerate(("parent_object", "parent_id", "parent_name")):
+            if parents:
+                values[name] = _by_row(name, {pk: p[index] for pk, p in parents.items()})
+        SyncMapping.objects.filter(which, state__in=_CONFIRMABLE).update(**values)
+
+
+_CONFIRMABLE = (MState.SENT, MState.DELETING, MState.CONFIRMED)
+
+
+def _by_row(name: str, values: dict[int, Any]) -> Case | Cast:
+    """A column's new value for each row named, the row's own value for the others
+    (cast to the column's type where the database needs it, as bulk_update does)."""
+    field = SyncMapping._meta.get_field(name)
+    assert isinstance(field, models.Field)
+    case = Case(
+        *[When(pk=pk, then=Value(value, output_field=field)) for pk, value in values.items()],
+        default=F(name),
+        output_field=field,
+    )
+    if connection.features.requires_casted_case_in_updates:
+        return Cast(case, output_field=field)
+    return case
 
 
 def _write_record(
-    planned: PlannedWrite, row: SyncMapping, result: Result, recorded: Recorded
+    planned: PlannedWrite,
+    row: SyncMapping,
+    result: Result,
+    recorded: Recorded,
+    confirms: list[_Confirm],
 ) -> None:
     op = planned.write.op
     if isinstance(result, str):
@@ -359,7 +526,7 @@ def _write_record(
             if isinstance(parent_id, Ref):
                 parent_id = recorded.ids.get(parent_id.key, "")
             parent = (planned.parent.sobject, parent_id, planned.parent.name)
-        mapping_confirm(row, salesforce_id=result, version=planned.version, parent=parent)
+        confirms.append(_Confirm(row, result, planned.version, parent))
         return
     if result.outcome_unknown:
         # Stays as it is (sent, deleting, or confirmed after an update) with the time the

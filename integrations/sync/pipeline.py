@@ -39,6 +39,7 @@ from integrations.salesforce.client import SalesforceClient
 from integrations.salesforce.errors import SalesforceError
 from integrations.salesforce.lookups import directory_fetch
 from integrations.salesforce.matching import Directory
+from integrations.salesforce.payloads import cut_sentences
 from integrations.salesforce.writer import Result, writes_execute
 from integrations.sync.connection import connection_needs_reauth
 from integrations.sync.doubt import grace_start, landing_wait, rows_in_doubt
@@ -50,6 +51,8 @@ from integrations.sync.mappings import (
     mapping_reserve,
     plan_mark_sent,
     plan_record,
+    plans_mark_sent,
+    plans_record,
 )
 from integrations.sync.plan import Finish, Plan
 from integrations.sync.recovery import rows_settle
@@ -84,9 +87,29 @@ def batch_run(client: SalesforceClient, claim: Claim, runs: list[Run]) -> None:
     except SalesforceError as error:
         _all_fail(runs, error)
         return
+    _preload(runs)
     for run in runs:
         _guarded(run, _read)
     _steps(client, claim, [r for r in runs if r.open])
+
+
+def _preload(runs: list[Run]) -> None:
+    """Each kind of job reads what its jobs of the batch need in one go (see
+    `Executor.preload`). A failure here costs only the shortcut: each job then reads
+    for itself."""
+    by_operation: dict[str, list[Run]] = {}
+    for run in runs:
+        by_operation.setdefault(run.ctx.job.operation, []).append(run)
+    for operation, group in by_operation.items():
+        executor = EXECUTORS.get(operation)
+        if executor is None:
+            continue
+        try:
+            executor.preload([r.ctx for r in group])
+        except DatabaseError:
+            logger.warning("preloading %s jobs failed; each reads on its own", operation)
+            for run in group:
+                run.ctx.preloaded.clear()
 
 
 def _steps(client: SalesforceClient, claim: Claim, runs: list[Run]) -> None:
@@ -107,18 +130,19 @@ def _steps(client: SalesforceClient, claim: Claim, runs: list[Run]) -> None:
     if _out_of_time(claim, planned):
         return
     again: list[Run] = []
-    for run in planned:
-        _guarded(run, lambda r: _mark(client, r, again))
+    _marks(client, planned, again)
     sending = [r for r in planned if r.open and r not in again]
     writes = [w.write for r in sending if r.plan is not None for w in r.plan.writes]
     try:
         results = writes_execute(client, writes, together=len(sending) == 1)
     except SalesforceError as error:
         results = {w.key: error for w in writes}
+    stored = _answers_store(sending, results)
     for run in sending:
-        _guarded(run, lambda r: _record(client, r, results, again))
+        _guarded(run, lambda r: _record(client, r, results, again, stored.get(id(r))))
     for run in again:
         run.plan, run.replanned = None, True
+        run.ctx.preloaded.clear()
         _guarded(run, _read)
     _steps(client, claim, [r for r in again if r.open])
 
@@ -177,57 +201,92 @@ def _plan(run: Run, directory: Directory) -> None:
         run.plan = plan
 
 
+def _marks(client: SalesforceClient, runs: list[Run], again: list[Run]) -> None:
+    """Mark every plan's records at once (see `plans_mark_sent`); each refused plan is
+    handled in its job's own error boundary (see `_refused`). Should the batch's marking
+    itself fail, each plan is marked on its own, so an error stays with its job."""
+    runs = [r for r in runs if r.open and r.plan is not None]
+    if not runs:
+        return
+    user_id = runs[0].ctx.connection.installer_salesforce_user_id
+    try:
+        refused = plans_mark_sent(
+            [(r.plan, r.ctx.job) for r in runs if r.plan is not None],
+            tenant=runs[0].ctx.tenant,
+            user_id=user_id,
+        )
+    except DatabaseError:
+        logger.warning("marking %s plans together failed; each is marked alone", len(runs))
+        for run in runs:
+            _guarded(run, lambda r: _mark(client, r, again))
+        return
+    for run in runs:
+        error = refused.get(run.ctx.job.pk)
+        if error is not None:
+            _guarded(run, lambda r, e=error: _refused(client, r, e, again))  # type: ignore[misc]
+
+
 def _mark(client: SalesforceClient, run: Run, again: list[Run]) -> None:
-    """Mark the plan's records (see `plan_mark_sent`). A record another sync holds:
-    1. left in doubt by a job that is no longer open (it gave up): settle it now and
-       plan again, once, instead of waiting for a job that will never come back;
-    2. made meanwhile (the plan was read before it existed): plan again, once;
-    3. being sent by a running job: wait a moment for it."""
+    """Mark one plan's records (see `plan_mark_sent`)."""
     assert run.plan is not None
-    job = run.ctx.job
     try:
         plan_mark_sent(
             run.plan,
             tenant=run.ctx.tenant,
-            job=job,
+            job=run.ctx.job,
             user_id=run.ctx.connection.installer_salesforce_user_id,
         )
-    except ClaimLost:
+    except (ClaimLost, SlotBusy) as error:
+        _refused(client, run, error, again)
+
+
+def _refused(client: SalesforceClient, run: Run, error: Exception, again: list[Run]) -> None:
+    """A plan whose records could not be marked. A record another sync holds:
+    1. left in doubt by a job that is no longer open (it gave up): settle it now and
+       plan again, once, instead of waiting for a job that will never come back;
+    2. made meanwhile (the plan was read before it existed): plan again, once;
+    3. being sent by a running job: wait a moment for it.
+    Anything else (a plan naming one record twice) is the job's own error."""
+    job = run.ctx.job
+    if isinstance(error, ClaimLost):
         run.finish = Finish(State.PENDING, "Its claim passed to another run.")
-    except SlotBusy as busy:
-        abandoned = [
-            r
-            for r in busy.rows
-            if r.state in SyncMapping.IN_DOUBT
-            and not _sender_open(r, job)
-            and not (r.sent_at and r.sent_at > grace_start())
-        ]
-        made = [r for r in busy.rows if r.state == SyncMapping.State.CONFIRMED]
-        if (abandoned or made) and not run.replanned:
-            rows_settle(client, abandoned)
-            again.append(run)
-            return
-        held = [r for r in busy.rows if r.state in SyncMapping.IN_DOUBT]
-        if held:
-            # Another sync's write of this record is under way or may still land: wait
-            # for it (no attempt spent) until its grace period is over at the latest.
-            grace = timedelta(seconds=settings.SYNC_IN_DOUBT_GRACE_SECONDS)
-            ends = [r.sent_at + grace for r in held if r.sent_at]
-            wait = max(2.0, max(((e - timezone.now()).total_seconds() for e in ends), default=0))
-            run.finish = Finish(
-                State.PENDING,
-                f"Waiting: another sync is making the same record ({busy}).",
-                waiting_for=Wait.DOUBT,
-                retry_in=min(wait, settings.SYNC_IN_DOUBT_GRACE_SECONDS),
-            )
-            return
-        # Made meanwhile once more after planning again: bounded by SYNC_MAX_ATTEMPTS.
+        return
+    if not isinstance(error, SlotBusy):
+        raise error
+    busy = error
+    abandoned = [
+        r
+        for r in busy.rows
+        if r.state in SyncMapping.IN_DOUBT
+        and not _sender_open(r, job)
+        and not (r.sent_at and r.sent_at > grace_start())
+    ]
+    made = [r for r in busy.rows if r.state == SyncMapping.State.CONFIRMED]
+    if (abandoned or made) and not run.replanned:
+        rows_settle(client, abandoned)
+        again.append(run)
+        return
+    held = [r for r in busy.rows if r.state in SyncMapping.IN_DOUBT]
+    if held:
+        # Another sync's write of this record is under way or may still land: wait
+        # for it (no attempt spent) until its grace period is over at the latest.
+        grace = timedelta(seconds=settings.SYNC_IN_DOUBT_GRACE_SECONDS)
+        ends = [r.sent_at + grace for r in held if r.sent_at]
+        wait = max(2.0, max(((e - timezone.now()).total_seconds() for e in ends), default=0))
         run.finish = Finish(
             State.PENDING,
             f"Waiting: another sync is making the same record ({busy}).",
-            waiting_for=Wait.RECORD,
-            retry_in=2,
+            waiting_for=Wait.DOUBT,
+            retry_in=min(wait, settings.SYNC_IN_DOUBT_GRACE_SECONDS),
         )
+        return
+    # Made meanwhile once more after planning again: bounded by SYNC_MAX_ATTEMPTS.
+    run.finish = Finish(
+        State.PENDING,
+        f"Waiting: another sync is making the same record ({busy}).",
+        waiting_for=Wait.RECORD,
+        retry_in=2,
+    )
 
 
 def _sender_open(row: SyncMapping, job: SyncJob) -> bool:
@@ -238,16 +297,36 @@ def _sender_open(row: SyncMapping, job: SyncJob) -> bool:
     return SyncJob.objects.filter(pk=sender, state__in=SyncJob.OPEN_STATES).exists()
 
 
+def _answers_store(runs: list[Run], results: dict[str, Result]) -> dict[int, Recorded]:
+    """Every plan's answers stored on its rows at once (see `plans_record`), by run.
+    Should that fail, nothing is stored and each run stores its own in `_record`, so
+    an error stays with its job."""
+    plans = [(r, r.plan) for r in runs if r.open and r.plan is not None]
+    if not plans:
+        return {}
+    try:
+        recorded = plans_record([(plan, results) for _, plan in plans])
+    except DatabaseError:
+        logger.warning("storing %s plans' answers together failed; each alone", len(plans))
+        return {}
+    return {id(run): answer for (run, _), answer in zip(plans, recorded, strict=True)}
+
+
 def _record(
-    client: SalesforceClient, run: Run, results: dict[str, Result], again: list[Run]
+    client: SalesforceClient,
+    run: Run,
+    results: dict[str, Result],
+    again: list[Run],
+    recorded: Recorded | None = None,
 ) -> None:
-    """Steps: 1. store every answer; 2. settle "already exists" answers; 3. decide the
-    job: success; plan again once (a record deleted in Salesforce, an org without Shared
-    Activities, writes rolled back beside an answer that was no failure); or the
-    error's outcome. No failure: a record that existed already and is ours, a delete of
-    a record that was gone already."""
+    """Steps: 1. store every answer (unless the batch stored them); 2. settle "already
+    exists" answers; 3. decide the job: success; plan again once (a record deleted in
+    Salesforce, an org without Shared Activities, writes rolled back beside an answer
+    that was no failure); or the error's outcome. No failure: a record that existed
+    already and is ours, a delete of a record that was gone already."""
     assert run.plan is not None
-    recorded = plan_record(run.plan, results)
+    if recorded is None:
+        recorded = plan_record(run.plan, results)
     settled = _already_exists_settle(client, recorded)
     causes = [
         (w, e)
@@ -319,7 +398,7 @@ def _success(run: Run, recorded: Recorded) -> None:
                     local_object=local,
                     params={"reason": "link the Notes to the record just created"},
                 )
-    reason = " ".join([plan.reason, *run.notes])
+    reason = " ".join([plan.reason, *cut_sentences(plan.cuts), *run.notes])
     run.finish = Finish(State.SUCCEEDED, reason)
 
 

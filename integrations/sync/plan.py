@@ -14,6 +14,7 @@ from integrations.enums import Purpose
 from integrations.models import SyncJob, SyncMapping
 from integrations.salesforce.errors import SalesforceError
 from integrations.salesforce.matching import Candidate
+from integrations.salesforce.payloads import Cut
 from integrations.salesforce.writer import Ref, Write
 
 
@@ -95,6 +96,8 @@ class Plan:
     # Records with nothing to say yet, and where they go once they have (a meeting
     # synced before it had highlights keeps its Note's place for the first one).
     reserved: list[tuple[Slot, str, Parent]] = field(default_factory=list)
+    # Text cut to fit its Salesforce field, for the job's result to name.
+    cuts: list[Cut] = field(default_factory=list)
 
     @property
     def group(self) -> str:

@@ -4,10 +4,14 @@ object's own page open for every member instead of failing."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from decimal import Decimal
+
 import pytest
 from django.test import Client
 from django.urls import reverse
 
+from integrations.salesforce.payloads import MeetingView, listen_url
 from meetings.models import Meeting
 from tenants.models import Membership, Tenant
 from tests.factories import (
@@ -86,3 +90,19 @@ def test_a_legacy_id_never_opens_another_meeting() -> None:
     assert slash.context["meeting"].title == "Slash"
     assert percent.context["meeting"].title == "Percent"
     assert Meeting.objects.filter(tenant=tenant).count() == 2
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("legacy_id", LEGACY_IDS)
+def test_the_listen_link_a_note_carries_opens_the_legacy_meetings_recording(
+    legacy_id: str,
+) -> None:
+    tenant = TenantFactory()
+    MeetingFactory(tenant=tenant, external_id=legacy_id, recording_url="https://rec.test/1")
+    view = MeetingView(legacy_id, "Legacy", datetime(2026, 1, 1, tzinfo=UTC), datetime.now(UTC))
+
+    link = listen_url("https://portal.acme.test", view, Decimal("42"))
+
+    assert link == f"https://portal.acme.test{reverse('meetings:listen', args=[legacy_id])}?t=42"
+    page = member_client(tenant).get(link.removeprefix("https://portal.acme.test"))
+    assert page.status_code == 200

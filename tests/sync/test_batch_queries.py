@@ -1,22 +1,34 @@
-"""The database work of taking a batch of jobs and of recording their outcomes does
-not grow with the batch: 200 jobs cost the same statements as 10."""
+"""The database work of a batch does not grow with it: taking the jobs, reading their
+meetings, marking and recording their records and their outcomes cost the same
+statements for 200 jobs as for 10."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from integrations.models import SyncAttempt, SyncJob
+from integrations.models import SalesforceConnection, SyncAttempt, SyncJob
 from integrations.outbox.claim import Claim, jobs_claim_batch
 from integrations.outbox.outcomes import AttemptFacts, jobs_finish
 from integrations.salesforce.errors import SalesforceError
 from integrations.sync.plan import Finish
+from integrations.sync.runner import sync_jobs_run
+from salesforce_emulator.testing import OrgHandle
 from tenants.models import Tenant
-from tests.factories import HighlightFactory, MeetingFactory, SyncJobFactory, TenantFactory
+from tests.conftest import Partner
+from tests.factories import (
+    AttendeeFactory,
+    HighlightFactory,
+    MeetingFactory,
+    SyncJobFactory,
+    TenantFactory,
+)
+from tests.sync.conftest import sf as sf  # the emulator-connected tenant fixture
 
 pytestmark = pytest.mark.django_db
 
@@ -106,3 +118,71 @@ def test_outcomes_of_jobs_another_run_took_over_are_dropped_and_the_rest_recorde
     assert taken.pk not in recorded and len(recorded) == 9
     taken.refresh_from_db()
     assert taken.state == State.RUNNING and not taken.attempts.exists()
+
+
+def backlog_of_meetings(partner: Partner, size: int) -> int:
+    """`size` processed meetings of one tenant, each with an attendee who is a Contact of
+    Initech and two highlights, their auto-sync jobs due; the first job's id."""
+    from integrations.enums import Operation
+    from integrations.outbox.enqueue import sync_job_enqueue
+
+    first = None
+    for _ in range(size):
+        meeting = MeetingFactory(tenant=partner.tenant)
+        AttendeeFactory(meeting=meeting, email="bob@initech.example")
+        HighlightFactory.create_batch(2, meeting=meeting)
+        with transaction.atomic():
+            job = sync_job_enqueue(
+                tenant=partner.tenant, operation=Operation.MEETING_PROCESSED, local_object=meeting
+            )
+        first = first or job.pk
+    assert first is not None
+    return first
+
+
+def batch_statements(captured: list[dict[str, str]]) -> int:
+    """Statements of a batch, an insert that Django split to stay under SQLite's 999
+    variables per statement counted once (PostgreSQL never splits them)."""
+    count, previous = 0, ""
+    for query in captured:
+        sql = query["sql"]
+        table = sql.split('"')[1] if sql.startswith("INSERT") else ""
+        if not (table and table == previous):
+            count += 1
+        previous = table
+    return count
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_of_200_meetings_costs_the_statements_of_a_batch_of_10(
+    sf: OrgHandle,
+    partner: Partner,
+    settings,  # type: ignore[no-untyped-def]
+) -> None:
+    settings.SYNC_BATCH_SIZE = 200
+    account = sf.insert("Account", Name="Initech")
+    sf.insert("Contact", LastName="Bob", Email="bob@initech.example", AccountId=account)
+    # The jobs wait (no attempt spent) while the tenant's daily API limit is reached.
+    SalesforceConnection.objects.update(paused_until=timezone.now() + timedelta(hours=1))
+    counts = []
+    for size in (10, 200):
+        first = backlog_of_meetings(partner, size)
+        SalesforceConnection.objects.update(paused_until=None)
+        SyncJob.objects.filter(pk__gte=first).update(next_attempt_at=None, dispatched_at=None)
+        calls_before = sf.api_calls
+
+        with CaptureQueriesContext(connection) as captured:
+            sync_jobs_run(job_id=first)
+
+        batch = SyncJob.objects.filter(pk__gte=first)
+        assert batch.filter(state=State.SUCCEEDED).count() == size
+        # One lookup round and one request per kind of record, whatever the size.
+        assert sf.api_calls - calls_before <= 6
+        counts.append((batch_statements(captured.captured_queries), len(captured)))
+        SalesforceConnection.objects.update(paused_until=timezone.now() + timedelta(hours=1))
+
+    (small, small_raw), (large, large_raw) = counts
+    assert large == small
+    if connection.vendor == "postgresql":
+        assert large_raw == small_raw
+    assert len(sf.records("ContentNote")) == len(sf.records("Event")) == 210
