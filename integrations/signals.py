@@ -10,6 +10,7 @@ from django.dispatch import receiver
 from integrations.enums import Operation
 from integrations.outbox.enqueue import (
     highlight_change_enqueue,
+    highlights_change_enqueue,
     meeting_change_enqueue,
     sync_job_enqueue,
 )
@@ -22,6 +23,13 @@ from scheduler.models import Booking
 @receiver(meeting_events.highlight_changed)
 def on_highlight_changed(sender: type, instance: Highlight, **kwargs: Any) -> None:
     highlight_change_enqueue(highlight=instance)
+
+
+@receiver(meeting_events.highlights_changed)
+def on_highlights_changed(
+    sender: type, instance: Meeting, highlights: list[Highlight], **kwargs: Any
+) -> None:
+    highlights_change_enqueue(meeting=instance, highlights=highlights)
 
 
 @receiver(meeting_events.meeting_processed)

@@ -11,6 +11,9 @@ from django.dispatch import Signal
 
 # A highlight was created, edited or deleted (soft): instance is the Highlight.
 highlight_changed = Signal()
+# Several highlights of one meeting were created or edited in one request: instance is
+# the Meeting, `highlights` the list of those that changed.
+highlights_changed = Signal()
 # A meeting reached status "processed": all highlights and the transcript are in.
 meeting_processed = Signal()
 # A meeting's title or time changed after it was created.

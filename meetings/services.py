@@ -215,6 +215,103 @@ def highlight_upsert(
     return highlight, False
 
 
+@dataclass(frozen=True)
+class HighlightInput:
+    external_id: str
+    text: str
+    speaker: str = ""
+    offset_seconds: Decimal = Decimal(0)
+
+
+# Highlights one bulk request may carry.
+HIGHLIGHTS_BULK_MAX = 500
+
+
+def highlights_upsert_bulk(
+    *, meeting: Meeting, items: list[HighlightInput]
+) -> list[tuple[Highlight, str]]:
+    """Create or edit many highlights of one meeting at once, each as `highlight_upsert`
+    would (a real change bumps its version; the same values change nothing; a deleted
+    one sent again is restored), in a few statements whatever their number: one read,
+    one insert, one update, and one announcement of those that changed.
+
+    Returns each highlight with what happened to it: "created", "updated" or
+    "unchanged", in the order given. All or nothing: one bad item stores none."""
+    if len(items) > HIGHLIGHTS_BULK_MAX:
+        raise InvalidInput(f"At most {HIGHLIGHTS_BULK_MAX} highlights per request.")
+    ids = [item.external_id for item in items]
+    if len(set(ids)) != len(ids):
+        raise InvalidInput("Each highlight may appear once per request.", field="highlights")
+    for item in items:
+        if not item.text.strip():
+            raise InvalidInput("A highlight needs some text.", field="text")
+    try:
+        return _highlights_write(meeting, items)
+    except IntegrityError:
+        # Another request inserted one of these highlights meanwhile: take each in turn,
+        # as single upserts do (they update the row that won).
+        with transaction.atomic():
+            results = []
+            for item in items:
+                before = (
+                    Highlight.objects.filter(meeting=meeting, external_id=item.external_id)
+                    .values_list("version", flat=True)
+                    .first()
+                )
+                highlight, created = highlight_upsert(meeting=meeting, **vars(item))
+                outcome = "created" if created else "unchanged"
+                if not created and before is not None and highlight.version != before:
+                    outcome = "updated"
+                results.append((highlight, outcome))
+            return results
+
+
+@transaction.atomic
+def _highlights_write(meeting: Meeting, items: list[HighlightInput]) -> list[tuple[Highlight, str]]:
+    existing = {
+        h.external_id: h
+        for h in Highlight.objects.select_for_update().filter(
+            meeting=meeting, external_id__in=[item.external_id for item in items]
+        )
+    }
+    results: list[tuple[Highlight, str]] = []
+    fresh: list[Highlight] = []
+    edited: list[Highlight] = []
+    for item in items:
+        highlight = existing.get(item.external_id)
+        if highlight is None:
+            highlight = Highlight(tenant=meeting.tenant, meeting=meeting, **vars(item))
+            fresh.append(highlight)
+            results.append((highlight, "created"))
+            continue
+        new = (item.text, item.speaker, Decimal(item.offset_seconds), False)
+        if (
+            highlight.text,
+            highlight.speaker,
+            highlight.offset_seconds,
+            highlight.is_deleted,
+        ) == new:
+            results.append((highlight, "unchanged"))
+            continue
+        highlight.text, highlight.speaker = item.text, item.speaker
+        highlight.offset_seconds, highlight.is_deleted = item.offset_seconds, False
+        highlight.version += 1
+        highlight.updated_at = timezone.now()
+        edited.append(highlight)
+        results.append((highlight, "updated"))
+    with transaction.atomic():
+        Highlight.objects.bulk_create(fresh)
+    if edited:
+        Highlight.objects.bulk_update(
+            edited, ["text", "speaker", "offset_seconds", "is_deleted", "version", "updated_at"]
+        )
+    if fresh or edited:
+        events.highlights_changed.send(
+            sender=Meeting, instance=meeting, highlights=[*fresh, *edited]
+        )
+    return results
+
+
 @transaction.atomic
 def highlight_update(
     *,

@@ -146,6 +146,54 @@ def highlight_change_enqueue(*, highlight: Highlight) -> SyncJob | None:
     )
 
 
+def highlights_change_enqueue(*, meeting: Meeting, highlights: list[Highlight]) -> list[SyncJob]:
+    """Many highlights of one meeting changed at once: the rule of
+    `highlight_change_enqueue`, decided for all of them in two reads, and as few jobs as
+    carry every change:
+    1. each highlight with a Note of its own (sent by hand) gets its job;
+    2. the meeting's auto-sync Note holds all its highlights, and any one highlight's
+       job rewrites it whole: one job for it, when it exists or a job of the meeting
+       has started (see `highlight_change_enqueue`);
+    3. otherwise nothing is queued: the highlights go out with the meeting."""
+    if not highlights:
+        return []
+    highlight_type = ContentType.objects.get_for_model(Highlight)
+    rows = SyncMapping.objects.filter(
+        Q(
+            content_type=highlight_type,
+            object_id__in=[h.pk for h in highlights],
+            purpose=Purpose.HIGHLIGHT_NOTE,
+        )
+        | Q(
+            content_type=ContentType.objects.get_for_model(Meeting),
+            object_id=meeting.pk,
+            purpose=Purpose.MEETING_NOTE,
+        ),
+        tenant=meeting.tenant,
+    ).values_list("content_type_id", "object_id")
+    with_own_note = {pk for type_id, pk in rows if type_id == highlight_type.pk}
+    shared = any(type_id != highlight_type.pk for type_id, _ in rows) or meeting_sync_started(
+        tenant=meeting.tenant, lock_key=lock_key_for(meeting)
+    )
+    chosen = [h for h in highlights if h.pk in with_own_note]
+    others = [h for h in highlights if h.pk not in with_own_note]
+    if shared and others:
+        chosen.append(others[0])
+    if not chosen:
+        logger.info(
+            "%s highlights of meeting %s changed; nothing of the meeting is in Salesforce "
+            "yet and no sync of it has started, no sync queued",
+            len(highlights),
+            meeting.pk,
+        )
+    return [
+        sync_job_enqueue(
+            tenant=meeting.tenant, operation=Operation.HIGHLIGHT_SYNC, local_object=highlight
+        )
+        for highlight in chosen
+    ]
+
+
 def meeting_change_enqueue(*, meeting: Meeting) -> SyncJob | None:
     """A meeting's title or time changed: queue the update of its records in Salesforce,
     by the rule of `highlight_change_enqueue`. When no record of the meeting or of its

@@ -16,7 +16,7 @@ from meetings.models import (
     Meeting,
     Transcript,
 )
-from meetings.services import PersonInput
+from meetings.services import HIGHLIGHTS_BULK_MAX, PersonInput
 
 # Limits equal to the columns', so anything longer is a 400 here, never a database error.
 EMAIL_MAX = Attendee._meta.get_field("email").max_length
@@ -143,6 +143,37 @@ class HighlightInputSerializer(serializers.Serializer):
         default=Decimal(0),
         coerce_to_string=False,
     )
+
+
+class HighlightBulkInputSerializer(serializers.Serializer):
+    highlights: serializers.ListSerializer[Any] = serializers.ListSerializer(
+        child=HighlightInputSerializer(), allow_empty=False, max_length=HIGHLIGHTS_BULK_MAX
+    )
+
+    def validate_highlights(self, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        # Errors by the item's place, as DRF gives those of each item's fields.
+        seen: set[str] = set()
+        errors: dict[str, dict[str, list[str]]] = {}
+        for index, item in enumerate(items):
+            if item["external_id"] in seen:
+                errors[str(index)] = {"external_id": ["This external_id appears twice."]}
+            seen.add(item["external_id"])
+        if errors:
+            raise serializers.ValidationError(errors)
+        return items
+
+
+class HighlightBulkItemSerializer(serializers.Serializer):
+    external_id = serializers.CharField()
+    result = serializers.ChoiceField(choices=["created", "updated", "unchanged"])
+    version = serializers.IntegerField()
+
+
+class HighlightBulkOutputSerializer(serializers.Serializer):
+    created = serializers.IntegerField()
+    updated = serializers.IntegerField()
+    unchanged = serializers.IntegerField()
+    highlights = HighlightBulkItemSerializer(many=True)
 
 
 class HighlightUpdateSerializer(serializers.Serializer):

@@ -23,6 +23,11 @@ urlpatterns = [
         name="highlight-list",
     ),
     path(
+        "meetings/<str:external_id>/highlights-bulk/",
+        views.HighlightBulkView.as_view(),
+        name="highlight-bulk",
+    ),
+    path(
         "meetings/<str:external_id>/highlights/<str:highlight_id>/",
         views.HighlightDetailView.as_view(),
         name="highlight-detail",

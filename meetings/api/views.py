@@ -200,6 +200,52 @@ class HighlightListCreateView(TenantScopedAPIView):
 
 
 @extend_schema(tags=["Highlights"])
+class HighlightBulkView(TenantScopedAPIView):
+    @extend_schema(
+        operation_id="highlights_bulk_upsert",
+        summary="Create or update up to 500 highlights of a meeting",
+        request=s.HighlightBulkInputSerializer,
+        responses=s.HighlightBulkOutputSerializer,
+        description=(
+            "Each highlight as the single upsert takes it. All or nothing: when one is "
+            "refused, none is stored and the answer is a 400 whose `highlights` object "
+            "maps each refused item's place in the list (from 0) to its errors "
+            '(`{"highlights": {"2": {"text": ["This field may not be blank."]}}}`); '
+            "errors of the list as a whole are under `non_field_errors`."
+        ),
+        examples=[
+            OpenApiExample(
+                "Two highlights",
+                request_only=True,
+                value={
+                    "highlights": [
+                        {"external_id": "h-1", "text": "Budget approved.", "offset_seconds": 95},
+                        {"external_id": "h-2", "text": "Needs SSO.", "speaker": "Bob"},
+                    ]
+                },
+            )
+        ],
+    )
+    def post(self, request: Request, external_id: str) -> Response:
+        meeting = selectors.meeting_get(tenant=self.tenant, external_id=external_id)
+        data = s.HighlightBulkInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        items = [services.HighlightInput(**item) for item in data.validated_data["highlights"]]
+        results = services.highlights_upsert_bulk(meeting=meeting, items=items)
+        counts = dict.fromkeys(("created", "updated", "unchanged"), 0)
+        for _, result in results:
+            counts[result] += 1
+        body = {
+            **counts,
+            "highlights": [
+                {"external_id": h.external_id, "result": result, "version": h.version}
+                for h, result in results
+            ],
+        }
+        return Response(s.HighlightBulkOutputSerializer(body).data)
+
+
+@extend_schema(tags=["Highlights"])
 class HighlightDetailView(TenantScopedAPIView):
     def _get(self, external_id: str, highlight_id: str) -> Any:
         return selectors.highlight_get(

@@ -118,3 +118,32 @@ def test_simultaneous_activity_upserts_both_apply(partner: Partner) -> None:
     for activity in activities:
         which = activity.subject.split(", ")[1].split(" ")[0]
         assert [p.email for p in activity.participants.all()] == [f"{which}@prospect.example"]
+
+
+def test_simultaneous_bulk_upserts_of_the_same_new_highlights_both_apply(
+    partner: Partner,
+) -> None:
+    MeetingFactory(tenant=partner.tenant, external_id="m-1")
+    url = "/api/v1/meetings/m-1/highlights-bulk/"
+
+    def bulk(which: str, round_: int) -> dict[str, Any]:
+        return {
+            "highlights": [
+                {"external_id": f"r{round_}-h{n}", "text": f"{which} {n}", "offset_seconds": n}
+                for n in range(20)
+            ]
+        }
+
+    answers = [
+        _post_together(partner, url, [bulk("first", n), bulk("second", n)]) for n in range(PAIRS)
+    ]
+
+    assert all(pair == [200, 200] for pair in answers), answers
+    highlights = Highlight.objects.filter(meeting__external_id="m-1")
+    assert highlights.count() == PAIRS * 20
+    for n in range(PAIRS):
+        texts = {h.text.split()[0] for h in highlights.filter(external_id__startswith=f"r{n}-")}
+        # Each round's highlights hold one request's text whole or the other's, and the
+        # one applied second bumped the versions.
+        assert len(texts) == 1
+        assert {h.version for h in highlights.filter(external_id__startswith=f"r{n}-")} == {2}
