@@ -76,6 +76,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # A NUL character in the address is a 400 before anything reads the database.
+    "core.middleware.RefuseNulMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -138,6 +140,12 @@ AXES_FAILURE_LIMIT: int = env.int("LOGIN_FAILURE_LIMIT", default=5)
 LOGIN_COOLOFF_MINUTES: int = env.int("LOGIN_COOLOFF_MINUTES", default=15)
 AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_COOLOFF_MINUTES)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Reverse proxies in front of the portal whose X-Forwarded-For is trusted: with 1 or
+# more the address counted is the one the outermost of them saw (core.client_ip);
+# with 0 (no proxy) it is the connection's. Behind a proxy left at 0, every sign-in
+# seems to come from the proxy, and one guesser locks a username out for everyone.
+TRUSTED_PROXY_COUNT: int = env.int("TRUSTED_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "core.client_ip.client_ip_address"
 AXES_RESET_ON_SUCCESS = True
 # Failed attempts during a lockout do not extend it: the cool-off ends when it said.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
@@ -265,6 +273,10 @@ REST_FRAMEWORK = {
     # Per API key; the rates are API_RATE_LIMIT_BURST and API_RATE_LIMIT_SUSTAINED below.
     "DEFAULT_THROTTLE_CLASSES": ["tenants.api.throttling.APIKeyThrottle"],
 }
+# The largest request body read (bytes); a larger one answers 413. The default fits the
+# longest text the API takes, a 1,000,000-character transcript, in UTF-8 (3 bytes per
+# character for CJK) and as JSON \u escapes (6 bytes per character).
+DATA_UPLOAD_MAX_MEMORY_SIZE: int = env.int("API_MAX_BODY_BYTES", default=8 * 1024 * 1024)
 # Partner API rate limits, per API key ("<count>/<s|min|hour|day>", empty = no limit),
 # counted in the cache (shared through Redis when REDIS_URL is set). Over a limit the
 # API answers 429 with Retry-After. Burst: the most in one window; sustained: over longer.
@@ -325,8 +337,9 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 if PRODUCTION:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
-    # Load balancers probe /health/ over plain HTTP on the private network.
-    SECURE_REDIRECT_EXEMPT = [r"^health/$"]
+    # Load balancers probe /health/web/ (monitoring /health/) over plain HTTP on the
+    # private network.
+    SECURE_REDIRECT_EXEMPT = [r"^health/$", r"^health/web/$"]
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)

@@ -5,10 +5,11 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from core.api.errors import api_not_found
-from portal.health import health
+from portal.health import health, health_web
 
 urlpatterns = [
     path("health/", health, name="health"),
+    path("health/web/", health_web, name="health-web"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("config.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
@@ -19,3 +20,6 @@ urlpatterns = [
     path("", include("tenants.urls")),
     path("", include("portal.urls")),
 ]
+
+# An unexpected error answers JSON under /api/ and the HTML page elsewhere.
+handler500 = "core.api.errors.server_error"

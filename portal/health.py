@@ -1,5 +1,12 @@
-"""`/health/`: whether this deployment can do its work, for a load balancer or an
-orchestrator.
+"""Health for load balancers, orchestrators and monitoring.
+
+- `/health/`: whether this deployment can do all its work, the sync included: the
+  database, the broker, the sweeper's last run and the oldest due job. For an
+  orchestrator or monitoring: it fails (503) when the sync worker has stopped.
+- `/health/web/`: whether this web server can take requests: the database (503 when it
+  fails); the broker only warns, since a queued job is a database row first and the
+  sweeper hands it over once the broker is back. For a load balancer: a stopped worker
+  never takes the web servers out of service.
 
 200 when every check passes or only warns, 503 when one fails. The body names each
 check with its status and, where useful, an age in seconds; it holds no tenant data and
@@ -111,6 +118,19 @@ def health(request: HttpRequest) -> JsonResponse:
         "sweeper": _run("sweeper", lambda: _sweeper(now)),
         "oldest_due_job": _run("oldest_due_job", lambda: _oldest_due_job(now)),
     }
+    return _answer(checks)
+
+
+@never_cache
+@require_GET
+def health_web(request: HttpRequest) -> JsonResponse:
+    broker = _run("broker", _broker)
+    if broker["status"] == FAILING:
+        broker = {**broker, "status": WARNING}
+    return _answer({"database": _run("database", _database), "broker": broker})
+
+
+def _answer(checks: dict[str, Check]) -> JsonResponse:
     statuses = {check["status"] for check in checks.values()}
     overall = FAILING if FAILING in statuses else WARNING if WARNING in statuses else OK
     return JsonResponse(

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from integrations.models import SweeperRun, SyncJob
 from integrations.outbox.sweeper import sync_jobs_sweep
+from portal import health as checks
 from tests.factories import SalesforceConnectionFactory, SyncJobFactory, TenantFactory
 
 pytestmark = pytest.mark.django_db
@@ -90,3 +91,45 @@ def test_a_job_of_a_tenant_that_must_reconnect_does_not_warn() -> None:
 
     assert status == 200
     assert body["checks"]["oldest_due_job"]["status"] == "ok"  # type: ignore[index]
+
+
+def test_a_stopped_worker_keeps_the_web_servers_in_the_load_balancer() -> None:
+    sweeper_ran(ago=timedelta(seconds=settings.HEALTH_SWEEPER_MAX_AGE_SECONDS + 60))
+
+    response = Client().get("/health/web/")
+
+    assert response.status_code == 200
+    assert response.json()["checks"]["database"]["status"] == "ok"
+    assert "sweeper" not in response.json()["checks"]
+
+
+def test_a_broker_that_does_not_answer_only_warns_on_the_web_check(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def broker_down() -> dict[str, object]:
+        raise ConnectionError("broker unreachable")
+
+    monkeypatch.setattr(checks, "_broker", broker_down)
+
+    web = Client().get("/health/web/")
+    whole = Client().get("/health/")
+
+    assert web.status_code == 200 and web.json()["checks"]["broker"]["status"] == "warning"
+    assert whole.status_code == 503 and whole.json()["checks"]["broker"]["status"] == "failing"
+
+
+def test_a_database_that_does_not_answer_takes_the_web_server_out(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def database_down() -> dict[str, object]:
+        raise ConnectionError("database unreachable")
+
+    monkeypatch.setattr(checks, "_database", database_down)
+
+    response = Client().get("/health/web/")
+
+    assert response.status_code == 503
+    assert response.json()["checks"]["database"] == {
+        "status": "failing",
+        "detail": "The check could not complete.",
+    }

@@ -6,7 +6,7 @@
 - Every error has the one body `core.api.errors` answers, the `Error` component.
   `error_responses` adds to each operation the errors it can give because of its
   shape (401 with a key, 404 with an id in the path or a page number, 400 with a body
-  or filters, 413 and 415 with a body, 429 always); a view declares the others (409,
+  or query parameters, 413 and 415 with a body, 429 always); a view declares the others (409,
   503) with `error_response`.
 - What the API refuses the schema does not offer: a text field that may not be blank
   needs one character that is not a space.
@@ -150,7 +150,7 @@ def error_responses(
             codes.add("404")
         if "requestBody" in operation:
             codes |= {"400", "413", "415"}
-        if in_query - {"page", "page_size"}:
+        if in_query:  # filters, and a page or page size that is no whole number from 1
             codes.add("400")
         if any(requirement for requirement in operation.get("security", [])):
             codes.add("401")

@@ -29,6 +29,10 @@ class TenantAPIKeyAuthentication(BaseAuthentication):
         key = key.strip()
         if not key:
             raise exceptions.AuthenticationFailed("The Api-Key header carries no key.")
+        if any(character < " " or character == "\x7f" for character in key):
+            # No key holds a control character; a NUL would also fail the lookup's
+            # query on PostgreSQL.
+            raise exceptions.AuthenticationFailed("Unknown or revoked API key.")
         try:
             # Looks the key up by its prefix and checks the hash; revoked keys are not usable.
             # The library's manager is typed for its abstract model; the key it finds
