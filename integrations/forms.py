@@ -8,6 +8,7 @@ from django import forms
 from core.errors import DomainError
 from integrations.enums import Operation
 from integrations.models import IntegrationSettings, SyncJob
+from integrations.salesforce.login import CUSTOM_URL_HELP, LoginChoice
 from integrations.salesforce.matching import Situation
 
 
@@ -51,6 +52,29 @@ class IntegrationSettingsForm(forms.ModelForm[IntegrationSettings]):
     def clean_auto_sync_match_order(self) -> list[str]:
         names = [part.strip() for part in self.cleaned_data["auto_sync_match_order"].split(",")]
         return [name[:1].upper() + name[1:].lower() for name in names if name]
+
+
+class SalesforceLoginForm(forms.Form):
+    """Where the org signs in, asked before sending the admin to Salesforce. The
+    address is checked by `login_url_for`, not here."""
+
+    login = forms.ChoiceField(
+        label="Which Salesforce org?",
+        choices=[
+            (LoginChoice.PRODUCTION.value, "Production"),
+            (LoginChoice.SANDBOX.value, "Sandbox"),
+            (LoginChoice.CUSTOM.value, "My Domain"),
+        ],
+        initial=LoginChoice.PRODUCTION.value,
+        widget=forms.RadioSelect,
+    )
+    custom_url = forms.CharField(
+        label="My Domain login address",
+        required=False,
+        max_length=255,
+        help_text=CUSTOM_URL_HELP,
+        widget=forms.URLInput(attrs={"placeholder": "https://acme.my.salesforce.com"}),
+    )
 
 
 # --- the sync pages: answers shaped for the services --------------------------------------------

@@ -51,6 +51,14 @@ class SalesforceConnection(models.Model):
     api_usage_used = models.PositiveIntegerField(default=0)
     api_usage_limit = models.PositiveIntegerField(default=0)
     api_usage_at = models.DateTimeField(null=True, blank=True)
+    # Where the org's users sign in, and so where tokens are traded and refreshed: a
+    # sandbox's or a My Domain's login address (`https://host`), checked by
+    # `login_url_clean`. Empty: the production login address (SALESFORCE_LOGIN_URL).
+    login_url = models.CharField(max_length=255, blank=True, default="")
+    # What the last connection check read from the org (`ConnectionCheck.to_json`, in
+    # integrations/salesforce/capabilities.py) and when; null before the first check.
+    capabilities = models.JSONField(null=True, blank=True)
+    checked_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:

@@ -24,6 +24,7 @@ CONNECTION_FIELDS = (
     "status",
     "status_reason",
     "instance_url",
+    "login_url",
     "org_id",
     "api_version",
     "installed_by",
@@ -34,6 +35,8 @@ CONNECTION_FIELDS = (
     "api_usage_used",
     "api_usage_limit",
     "api_usage_at",
+    "capabilities",
+    "checked_at",
     "updated_at",
 )
 

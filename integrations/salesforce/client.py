@@ -194,6 +194,10 @@ class SalesforceClient:
                 raise error_from_body(first["body"], first["httpStatusCode"])
         return results
 
+    def limits(self) -> dict[str, Any]:
+        """GET /limits: the org's limits, e.g. DailyApiRequests {Max, Remaining}."""
+        return json_object(self._call(lambda sf: sf.restful("limits")))
+
     def collection(
         self, method: str, records: list[dict[str, Any]], *, all_or_none: bool
     ) -> list[dict[str, Any]]:

@@ -14,6 +14,7 @@ import requests
 from django.conf import settings
 
 from integrations.salesforce.client import salesforce_http_session
+from integrations.salesforce.login import login_base_url
 
 
 class OAuthError(Exception):
@@ -39,8 +40,9 @@ class TokenResponse:
     identity_url: str
 
 
-def oauth_authorization_start(*, redirect_uri: str) -> PendingAuthorization:
-    """Where to send the admin, with a fresh `state` and PKCE verifier to remember."""
+def oauth_authorization_start(*, redirect_uri: str, login_url: str = "") -> PendingAuthorization:
+    """Where to send the admin, with a fresh `state` and PKCE verifier to remember.
+    `login_url` is a checked login address (see `login_url_clean`); "" is production."""
     if not settings.SALESFORCE_CLIENT_ID:
         raise OAuthError("SALESFORCE_CLIENT_ID is not configured; ask your operator.")
     state = secrets.token_urlsafe(24)
@@ -55,9 +57,7 @@ def oauth_authorization_start(*, redirect_uri: str) -> PendingAuthorization:
         "code_challenge_method": "S256",
         "scope": "api refresh_token",
     }
-    url = (
-        f"{settings.SALESFORCE_LOGIN_URL.rstrip('/')}/services/oauth2/authorize?{urlencode(params)}"
-    )
+    url = f"{login_base_url(login_url)}/services/oauth2/authorize?{urlencode(params)}"
     return PendingAuthorization(url=url, state=state, code_verifier=verifier)
 
 
@@ -73,9 +73,12 @@ def _signature_valid(body: dict[str, Any]) -> bool:
     return hmac.compare_digest(expected, str(body.get("signature", "")))
 
 
-def oauth_code_exchange(*, code: str, code_verifier: str, redirect_uri: str) -> TokenResponse:
+def oauth_code_exchange(
+    *, code: str, code_verifier: str, redirect_uri: str, login_url: str = ""
+) -> TokenResponse:
+    """Trade the code for tokens at the login address the admin signed in at."""
     response = salesforce_http_session().post(
-        f"{settings.SALESFORCE_LOGIN_URL.rstrip('/')}/services/oauth2/token",
+        f"{login_base_url(login_url)}/services/oauth2/token",
         data={
             "grant_type": "authorization_code",
             "code": code,
@@ -109,12 +112,13 @@ def oauth_token_revoke(*, instance_url: str, token: str) -> None:
     )
 
 
-def oauth_token_refresh(*, refresh_token: str) -> TokenResponse:
-    """A new access token for a refresh token; OAuthError when Salesforce refuses it
-    (revoked, expired, or the Connected App changed)."""
+def oauth_token_refresh(*, refresh_token: str, login_url: str = "") -> TokenResponse:
+    """A new access token for a refresh token, asked of the login address the token
+    was issued at (a sandbox's token is unknown to production); OAuthError when
+    Salesforce refuses it (revoked, expired, or the Connected App changed)."""
     try:
         response = salesforce_http_session().post(
-            f"{settings.SALESFORCE_LOGIN_URL.rstrip('/')}/services/oauth2/token",
+            f"{login_base_url(login_url)}/services/oauth2/token",
             data={
                 "grant_type": "refresh_token",
                 "refresh_token": refresh_token,

@@ -1,5 +1,5 @@
-"""A tenant's Salesforce connection: connect (tokens in hand or through OAuth) and
-disconnect."""
+"""A tenant's Salesforce connection: connect (tokens in hand or through OAuth), check
+what the org allows, and disconnect."""
 
 from __future__ import annotations
 
@@ -9,10 +9,14 @@ import requests
 from django.contrib.auth.models import User
 from django.utils import timezone
 
+from core.errors import InvalidInput
 from integrations.models import SalesforceConnection
 from integrations.outbox.sweeper import tenant_jobs_reconnected
+from integrations.salesforce.capabilities import ConnectionCheck, capabilities_read
 from integrations.salesforce.client import salesforce_userinfo
+from integrations.salesforce.errors import SalesforceError
 from integrations.salesforce.oauth import oauth_code_exchange, oauth_token_revoke
+from integrations.sync.connection import connection_client, connection_needs_reauth
 from tenants.models import Tenant
 
 logger = logging.getLogger(__name__)
@@ -30,12 +34,16 @@ def salesforce_connection_connect(
     access_token: str,
     refresh_token: str = "",
     installed_by: User | None = None,
+    login_url: str = "",
 ) -> SalesforceConnection:
     """Store a tenant's tokens after asking Salesforce whose they are: the org id and
-    the installing user's Salesforce User Id come from the userinfo endpoint."""
+    the installing user's Salesforce User Id come from the userinfo endpoint.
+    `login_url` is where the tokens were issued (checked by `login_url_clean`; "" for
+    production): the refresh token is traded there later."""
     identity = salesforce_userinfo(instance_url=instance_url, access_token=access_token)
     connection = salesforce_connection_get_or_create(tenant=tenant)
     connection.instance_url = instance_url.rstrip("/")
+    connection.login_url = login_url
     connection.access_token = access_token
     if refresh_token:
         connection.refresh_token = refresh_token
@@ -65,16 +73,57 @@ def salesforce_oauth_complete(
     code_verifier: str,
     redirect_uri: str,
     installed_by: User,
+    login_url: str = "",
 ) -> SalesforceConnection:
-    """Finish the OAuth web-server flow: trade the code for tokens, then store them."""
-    tokens = oauth_code_exchange(code=code, code_verifier=code_verifier, redirect_uri=redirect_uri)
-    return salesforce_connection_connect(
+    """Finish the OAuth web-server flow: trade the code for tokens at the login address
+    the admin signed in at, store them, then check what the org allows."""
+    tokens = oauth_code_exchange(
+        code=code, code_verifier=code_verifier, redirect_uri=redirect_uri, login_url=login_url
+    )
+    connection = salesforce_connection_connect(
         tenant=tenant,
         instance_url=tokens.instance_url,
         access_token=tokens.access_token,
         refresh_token=tokens.refresh_token,
         installed_by=installed_by,
+        login_url=login_url,
     )
+    salesforce_connection_check(tenant=tenant)
+    connection.refresh_from_db()
+    return connection
+
+
+def salesforce_connection_check(*, tenant: Tenant) -> ConnectionCheck:
+    """Read what the org lets the installing user do (describe and limits, two API
+    calls) and record it on the connection with the time. When Salesforce cannot be
+    read, the check records why; a refused session also marks the connection as
+    needing re-authorisation, as a sync would."""
+    connection = salesforce_connection_get_or_create(tenant=tenant)
+    if connection.status != SalesforceConnection.Status.CONNECTED:
+        raise InvalidInput("Connect Salesforce before checking the connection.")
+    client = connection_client(connection)
+    try:
+        check = capabilities_read(client)
+    except SalesforceError as exc:
+        if exc.kind == "reauth":
+            connection_needs_reauth(connection, str(exc))
+        check = ConnectionCheck(
+            api_calls=client.api_calls, error=f"Salesforce could not be read: {exc}"
+        )
+    now = timezone.now()
+    updates: dict[str, object] = {"capabilities": check.to_json(), "checked_at": now}
+    if client.usage.limit:
+        updates.update(
+            api_usage_used=client.usage.used, api_usage_limit=client.usage.limit, api_usage_at=now
+        )
+    SalesforceConnection.objects.filter(pk=connection.pk).update(**updates, updated_at=now)
+    logger.info(
+        "tenant %s: connection checked (%s API calls)%s",
+        tenant.slug,
+        check.api_calls,
+        f": {check.error}" if check.error else "",
+    )
+    return check
 
 
 def salesforce_disconnect(*, tenant: Tenant) -> SalesforceConnection:

@@ -26,7 +26,9 @@ def connection_client(
                 "reauth", "INVALID_SESSION_ID", "The session expired and there is no refresh token."
             )
         try:
-            tokens = oauth_token_refresh(refresh_token=connection.refresh_token)
+            tokens = oauth_token_refresh(
+                refresh_token=connection.refresh_token, login_url=connection.login_url
+            )
         except OAuthUnavailable as exc:
             raise SalesforceError("retry", "TOKEN_ENDPOINT_UNAVAILABLE", str(exc)) from exc
         except OAuthError as exc:

@@ -1,12 +1,14 @@
-"""Tenant pages: connecting Salesforce, the integration settings and the tenant's
-timezone."""
+"""Tenant pages: connecting Salesforce (production, sandbox or My Domain), checking
+the connection, the integration settings and the tenant's timezone."""
 
 from __future__ import annotations
 
 import hmac
 from typing import Any
+from urllib.parse import urlsplit
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -16,8 +18,17 @@ from django.views.decorators.http import require_POST
 from core.errors import DomainError
 from integrations.forms import (
     IntegrationSettingsForm,
+    SalesforceLoginForm,
 )
+from integrations.models import SalesforceConnection
 from integrations.overview import connection_health
+from integrations.salesforce.capabilities import ConnectionCheck, checklist
+from integrations.salesforce.login import (
+    LoginChoice,
+    login_choice_of,
+    login_host_label,
+    login_url_for,
+)
 from integrations.salesforce.oauth import OAuthError, oauth_authorization_start
 from integrations.selectors import salesforce_connection_for_tenant
 from integrations.services import connection
@@ -39,18 +50,57 @@ def _callback_url(request: HttpRequest) -> str:
 
 @tenant_page(admin_only=True, acts=True)
 def salesforce_connect(request: TenantRequest) -> HttpResponse:
+    """Asks where the org signs in (GET), then sends the admin there (POST)."""
+    tenant = request.membership.tenant
+    current = salesforce_connection_for_tenant(tenant=tenant)
+    if request.method != "POST":
+        choice, custom_url = login_choice_of(current.login_url if current else "")
+        form = SalesforceLoginForm(
+            initial={"login": choice.value, "custom_url": custom_url}, label_suffix=""
+        )
+        return _connect_page(request, form, current)
+    form = SalesforceLoginForm(request.POST, label_suffix="")
+    if not form.is_valid():
+        return _connect_page(request, form, current)
     try:
-        pending = oauth_authorization_start(redirect_uri=_callback_url(request))
+        login_url = login_url_for(
+            choice=LoginChoice(form.cleaned_data["login"]),
+            custom_url=form.cleaned_data["custom_url"],
+        )
+        pending = oauth_authorization_start(
+            redirect_uri=_callback_url(request), login_url=login_url
+        )
+    except DomainError as exc:
+        form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        return _connect_page(request, form, current)
     except OAuthError as exc:
         messages.error(request, str(exc))
         return redirect("integrations:settings")
-    # The state and PKCE verifier stay on our side, in the signed-in user's session.
+    # The state, PKCE verifier and login address stay on our side, in the signed-in
+    # user's session: the callback trades the code where the admin signed in.
     request.session[SESSION_KEY] = {
         "state": pending.state,
         "verifier": pending.code_verifier,
         "tenant": request.membership.tenant_id,
+        "login_url": login_url,
     }
     return redirect(pending.url)
+
+
+def _connect_page(
+    request: TenantRequest,
+    form: SalesforceLoginForm,
+    current: SalesforceConnection | None,
+) -> HttpResponse:
+    context = {
+        "tenant": request.membership.tenant,
+        "form": form,
+        "connection": current,
+        "sandbox_host": urlsplit(settings.SALESFORCE_SANDBOX_LOGIN_URL).netloc,
+        "production_host": urlsplit(settings.SALESFORCE_LOGIN_URL).netloc,
+    }
+    # A refused choice is shown again as a page (200), as the settings form is.
+    return render(request, "integrations/salesforce_connect.html", context)
 
 
 @tenant_page(admin_only=True, acts=True)
@@ -78,6 +128,7 @@ def salesforce_callback(request: TenantRequest) -> HttpResponse:
             code_verifier=pending["verifier"],
             redirect_uri=_callback_url(request),
             installed_by=request.user,
+            login_url=str(pending.get("login_url", "")),
         )
     except OAuthError as exc:
         messages.error(request, str(exc))
@@ -99,6 +150,29 @@ def salesforce_disconnect(request: TenantRequest) -> HttpResponse:
     connection.salesforce_disconnect(tenant=tenant)
     messages.success(request, "Salesforce is disconnected; nothing more will be sent.")
     return redirect("integrations:settings")
+
+
+@require_POST
+@tenant_page(admin_only=True)
+def salesforce_check(request: TenantRequest) -> HttpResponse:
+    """Read again what the org allows (describe and limits) and show it on the page."""
+    try:
+        check = connection.salesforce_connection_check(tenant=request.membership.tenant)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        if check.error:
+            messages.error(request, f"The connection check did not finish. {check.error}")
+        else:
+            missing = sum(1 for line in checklist(check) if not line.ok)
+            messages.success(
+                request,
+                "Connection checked: everything the sync needs is there."
+                if not missing
+                else f"Connection checked: {missing} thing{'s' if missing > 1 else ''} "
+                "to fix in Salesforce, listed below.",
+            )
+    return redirect(f"{reverse('integrations:settings')}#check-title")
 
 
 @require_POST
@@ -180,6 +254,7 @@ def _settings_page(
         row = integration_settings_get_or_create(tenant=tenant)
         form = IntegrationSettingsForm(instance=row, label_suffix="")
     salesforce = salesforce_connection_for_tenant(tenant=tenant)
+    check = ConnectionCheck.from_json(salesforce.capabilities) if salesforce else None
     context = {
         "tenant": tenant,
         "membership": membership,
@@ -188,6 +263,9 @@ def _settings_page(
         or TenantTimezoneForm(initial={"timezone": tenant.timezone}, label_suffix=""),
         "connection": salesforce,
         "health": connection_health(salesforce),
+        "check": check,
+        "checklist": checklist(check) if check and not check.error else [],
+        "login_host": login_host_label(salesforce.login_url if salesforce else ""),
     }
     status = 400 if timezone_form is not None else 200
     return render(request, "integrations/settings.html", context, status=status)
@@ -198,6 +276,7 @@ urlpatterns = [
     path("salesforce/connect/", salesforce_connect, name="salesforce-connect"),
     path("salesforce/callback/", salesforce_callback, name="salesforce-callback"),
     path("salesforce/disconnect/", salesforce_disconnect, name="salesforce-disconnect"),
+    path("salesforce/check/", salesforce_check, name="salesforce-check"),
     path("salesforce/resume/", salesforce_resume, name="salesforce-resume"),
     path("settings/timezone/", tenant_timezone, name="tenant-timezone"),
 ]

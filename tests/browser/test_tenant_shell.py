@@ -56,6 +56,7 @@ def test_an_admin_connects_salesforce_through_its_consent_page(
 
     page.goto(f"{live_server.url}/settings/")
     page.get_by_role("link", name="Connect Salesforce").click()
+    page.get_by_role("button", name="Continue to Salesforce").click()
     expect(page.get_by_role("heading", name="Allow Access?")).to_be_visible()
     page.get_by_role("button", name="Allow").click()
 

@@ -62,7 +62,7 @@ def test_an_admin_connects_salesforce_and_the_tokens_are_stored(
 ) -> None:
     client = signed_in(tenant)
 
-    start = client.get("/salesforce/connect/")
+    start = client.post("/salesforce/connect/", {"login": "production"})
     assert start.status_code == 302
     assert "code_challenge_method=S256" in start["Location"]
     back = consent(start["Location"], salesforce_server.ca_file)
@@ -81,7 +81,7 @@ def test_a_refusal_at_salesforce_is_reported_and_stores_nothing(
     tenant: Tenant, connected_app: OrgHandle, salesforce_server: EmulatorServer
 ) -> None:
     client = signed_in(tenant)
-    start = client.get("/salesforce/connect/")
+    start = client.post("/salesforce/connect/", {"login": "production"})
 
     back = consent(start["Location"], salesforce_server.ca_file, decision="deny")
     page = client.get(back.removeprefix("http://testserver"), follow=True)
@@ -94,7 +94,7 @@ def test_a_callback_with_a_foreign_state_is_refused(
     tenant: Tenant, connected_app: OrgHandle, salesforce_server: EmulatorServer
 ) -> None:
     client = signed_in(tenant)
-    start = client.get("/salesforce/connect/")
+    start = client.post("/salesforce/connect/", {"login": "production"})
     back = consent(start["Location"], salesforce_server.ca_file)
 
     forged = re.sub(r"state=[^&]+", "state=forged", back)
@@ -116,7 +116,10 @@ def test_disconnecting_revokes_the_refresh_token_at_salesforce(
     tenant: Tenant, connected_app: OrgHandle, salesforce_server: EmulatorServer
 ) -> None:
     client = signed_in(tenant)
-    back = consent(client.get("/salesforce/connect/")["Location"], salesforce_server.ca_file)
+    back = consent(
+        client.post("/salesforce/connect/", {"login": "production"})["Location"],
+        salesforce_server.ca_file,
+    )
     client.get(back.removeprefix("http://testserver"))
     refresh_token = SalesforceConnection.objects.get(tenant=tenant).refresh_token
 
@@ -142,6 +145,6 @@ def test_connecting_without_a_connected_app_configured_says_so(
     settings.SALESFORCE_CLIENT_ID = ""
     client = signed_in(tenant)
 
-    page = client.get("/salesforce/connect/", follow=True)
+    page = client.post("/salesforce/connect/", {"login": "production"}, follow=True)
 
     assert "SALESFORCE_CLIENT_ID is not configured" in page.content.decode()
