@@ -89,6 +89,13 @@ class IntegrationSettings(models.Model):
     log_calls_automatically = models.BooleanField(default=False)
     # Where "listen to the audio" links in Notes point (the portal's own address).
     link_back_base_url = models.URLField(blank=True)
+    # Phone matching: the country a national number (no +country code) is read in, as
+    # an ISO 3166 region code, and the tenant's own numbers (E.164), never matched.
+    phone_default_region = models.CharField(max_length=2, default="US")
+    internal_phone_numbers = models.JSONField(default=list, blank=True)
+    # Company fallback: email domains of the tenant's own choosing that never count as
+    # a company's (on top of the free-mail and consumer domains the product ships with).
+    free_mail_domains_extra = models.JSONField(default=list, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
