@@ -13,8 +13,24 @@ from .errors import ApiError, not_found
 from .rest import Call, Reply, split_url
 from .rest import handle as rest_handle
 
+# REST API Developer Guide, "Send Multiple Requests Using Composite": "You can have up to
+# 25 subrequests in a single call. Up to 5 of these subrequests can be sObject Collections
+# or query operations, including Query and QueryAll requests."
 MAX_SUBREQUESTS = 25
+MAX_QUERY_OR_COLLECTION_SUBREQUESTS = 5
+# REST API Developer Guide, "Create Records Using sObject Collections" / "Update Records
+# Using sObject Collections": "The list can contain up to 200 objects"; records of more
+# than one type "are processed as chunks" -- a new chunk each time the type changes, so
+# {account1, account2, contact1, account3} is three chunks -- and "A single request can
+# process up to 10 chunks".
 MAX_RECORDS = 200
+MAX_CHUNKS = 10
+_CHUNKS_MESSAGE = (
+    "Cannot have more than 10 chunks in a single operation. Please rearrange the data to "
+    "reduce chunking."
+)
+# A query (query, queryAll, and the next pages of either) or sObject Collections subrequest.
+_HEAVY = re.compile(r"/services/data/v[\d.]+/(query|queryAll|composite/sobjects)(/|\?|$)")
 _REFERENCE = re.compile(r"@\{([A-Za-z0-9_]+)((?:\.[A-Za-z0-9_]+|\[\d+\])*)\}")
 _ROLLED_BACK = (
     "Record rolled back because not all records were valid and the request was "
@@ -50,6 +66,7 @@ def _composite(call: Call) -> Reply:
             400, "LIMIT_EXCEEDED", f"Limit Exceeded: max allowed subrequests is {MAX_SUBREQUESTS}"
         )
     seen: set[str] = set()
+    heavy = 0
     for sub in subrequests:
         ref = sub.get("referenceId") if isinstance(sub, dict) else None
         if not isinstance(ref, str) or not ref or not sub.get("url") or not sub.get("method"):
@@ -61,6 +78,15 @@ def _composite(call: Call) -> Reply:
                 400, "INVALID_INPUT", f"Duplicate ReferenceId provided in the request: {ref}"
             )
         seen.add(ref)
+        if _HEAVY.search(str(sub["url"])):
+            heavy += 1
+    if heavy > MAX_QUERY_OR_COLLECTION_SUBREQUESTS:
+        raise ApiError(
+            400,
+            "LIMIT_EXCEEDED",
+            "Limit Exceeded: max allowed query or sObject Collections subrequests is "
+            f"{MAX_QUERY_OR_COLLECTION_SUBREQUESTS}",
+        )
     all_or_none = bool(body.get("allOrNone"))
     org = call.org
     results: list[dict[str, Any]] = []
@@ -219,6 +245,15 @@ def _save(call: Call, *, creating: bool) -> Reply:
     records = body["records"]
     if len(records) > MAX_RECORDS:
         raise _too_many()
+    types = [
+        str((r.get("attributes") or {}).get("type") or "").lower() if isinstance(r, dict) else ""
+        for r in records
+    ]
+    chunks = sum(1 for i, kind in enumerate(types) if i == 0 or kind != types[i - 1])
+    if chunks > MAX_CHUNKS:
+        # The whole request is refused, nothing written; the message is Salesforce's (as
+        # Apex and the SOAP API word it).
+        raise ApiError(400, "INVALID_BATCH_REQUEST", _CHUNKS_MESSAGE)
     all_or_none = bool(body.get("allOrNone"))
     org = call.org
     ctx = call.ctx()

@@ -145,6 +145,24 @@ def _route(
                 )
             )
         return ok
+    if head == "convert-lead":
+        # POST {"lead_id", "account_id"?, "contact_id"?, "create_opportunity"?,
+        # "opportunity_name"?, "converted_status"?, "overwrite_lead_source"?}: the
+        # LeadConvertResult ids (the REST API has no lead conversion).
+        with org.lock:
+            options = {
+                key: body[key]
+                for key in (
+                    "account_id",
+                    "contact_id",
+                    "create_opportunity",
+                    "opportunity_name",
+                    "converted_status",
+                    "overwrite_lead_source",
+                )
+                if key in body
+            }
+            return _json(org.convert_lead(body["lead_id"], **options))
     if head == "api-limit":
         with org.lock:
             org.api_max = int(body["max"])

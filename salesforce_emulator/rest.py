@@ -108,7 +108,21 @@ def handle(call: Call) -> Reply:
         from . import composite
 
         return composite.handle(call, segments[1:])
+    if head == "search" and len(segments) == 1:
+        return _search(call)
     raise not_found()
+
+
+def _search(call: Call) -> Reply:
+    """REST API Developer Guide, "Search": ``GET /search/?q=<SOSL>`` answers
+    ``{"searchRecords": [...]}``; like any other resource it is one API call."""
+    from . import sosl
+
+    _allow(call, "GET")
+    statement = call.param("q")
+    if not statement:
+        raise ApiError(400, "MALFORMED_SEARCH", "A search string has to be specified")
+    return Reply(200, {"searchRecords": sosl.search(call.org, statement, call.version)})
 
 
 def _allow(call: Call, *methods: str) -> None:

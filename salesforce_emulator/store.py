@@ -31,6 +31,9 @@ _DT_RE = re.compile(
     r"(Z|[+-]\d{2}:?\d{2})?)?$"
 )
 _BASE_OBJECTS = standard_objects()
+# The org's LeadStatus values with IsConverted true (convertLead() takes one of them).
+CONVERTED_LEAD_STATUS = "Closed - Converted"
+CONVERTED_LEAD_STATUSES = frozenset({CONVERTED_LEAD_STATUS})
 _LOCK_MESSAGE = "unable to obtain exclusive access to this record or 1 records: {}"
 
 
@@ -332,6 +335,11 @@ class Org:
             current = self._existing(obj, record_id)
             if current["Id"] in self.locked:
                 raise dml("UNABLE_TO_LOCK_ROW", _LOCK_MESSAGE.format(current["Id"]))
+            if obj.name == "Lead" and current.get("IsConverted") and not ctx.trusted:
+                # A converted lead is read-only through the API: SOAP API Developer Guide,
+                # StatusCode CANNOT_UPDATE_CONVERTED_LEAD ("cannot reference converted
+                # lead"); convertLead() "Converted leads can't be updated".
+                raise dml("CANNOT_UPDATE_CONVERTED_LEAD", "cannot reference converted lead", [])
             data = {
                 k: v
                 for k, v in data.items()
@@ -578,7 +586,7 @@ class Org:
             label = f.display_label
             if value is None:
                 continue
-            if f.type in STRING_TYPES and f.length and len(value) > f.length:
+            if f.type in STRING_TYPES and f.length and _text_length(value) > f.length:
                 raise dml(
                     "STRING_TOO_LONG",
                     f"{label}: data value too large: {value[:200]} (max length={f.length})",
@@ -754,6 +762,8 @@ class Org:
         self, obj: ObjectDef, row: dict[str, Any], ctx: WriteContext, *, creating: bool
     ) -> None:
         name = obj.name
+        if name in ("Task", "Event"):
+            self._activity_who_rules(row)
         if name in ("TaskRelation", "EventRelation"):
             self._relation_rules(obj, row, creating=creating)
         if name == "ContentDocumentLink" and creating:
@@ -798,6 +808,19 @@ class Org:
                     [rule.field] if rule.field else [],
                 )
 
+    def _activity_who_rules(self, row: dict[str, Any]) -> None:
+        """Object Reference, Task and Event, WhoId: "If the WhoId refers to a lead, then the
+        WhatId field must be empty" -- a lead is not related to other records; Salesforce
+        refuses the pair with FIELD_INTEGRITY_EXCEPTION on WhoId and WhatId."""
+        who = self.record_of(row["WhoId"]) if row.get("WhoId") else None
+        if who is not None and who[0] == "Lead" and row.get("WhatId"):
+            raise dml(
+                "FIELD_INTEGRITY_EXCEPTION",
+                "Related To ID: You can't relate an activity whose Name is a lead to "
+                "another record; leave Related To empty.",
+                ["WhoId", "WhatId"],
+            )
+
     def _relation_rules(self, obj: ObjectDef, row: dict[str, Any], *, creating: bool) -> None:
         parent_field = "TaskId" if obj.name == "TaskRelation" else "EventId"
         found = self.record_of(row["RelationId"]) if row.get("RelationId") else None
@@ -826,6 +849,7 @@ class Org:
                 ["RelationId"],
             )
         if creating:
+            self._lead_relation_rules(obj.name, parent_field, row, kind)
             for other in self.live(obj.name):
                 if (
                     other[parent_field] == row[parent_field]
@@ -853,6 +877,34 @@ class Org:
                 "FIELD_INTEGRITY_EXCEPTION",
                 "You can't relate more than 50 contacts or leads to an activity.",
                 [],
+            )
+
+    def _lead_relation_rules(
+        self, relation: str, parent_field: str, row: dict[str, Any], kind: str | None
+    ) -> None:
+        """Object Reference, TaskRelation and EventRelation: an activity is related to "one
+        lead or up to 50 contacts", and (Task, WhoId) an activity whose Who is a lead has no
+        What. So a lead relation cannot join a contact, another lead or a What relation of
+        the same activity, nor those join a lead. Event invitees (IsParent false) are not
+        Who relations and are not concerned."""
+        if kind == "User" or (relation == "EventRelation" and not row.get("IsParent")):
+            return
+        kinds: set[str] = set()
+        for other in self.live(relation):
+            if other[parent_field] != row[parent_field] or other["Id"] == row.get("Id"):
+                continue
+            if relation == "EventRelation" and not other.get("IsParent"):
+                continue
+            found = self.record_of(other["RelationId"])
+            if found is not None and found[0] != "User":
+                kinds.add(found[0] if found[0] in ("Contact", "Lead") else "What")
+        mine = kind if kind in ("Contact", "Lead") else "What"
+        if (mine == "Lead" and kinds) or (mine != "Lead" and "Lead" in kinds):
+            raise dml(
+                "FIELD_INTEGRITY_EXCEPTION",
+                "An activity can be related to one lead or up to 50 contacts; an activity "
+                "related to a lead can't be related to other records.",
+                ["RelationId"],
             )
 
     def _duplicate_result(
@@ -937,6 +989,195 @@ class Org:
                 rel.update(IsParent=True, IsInvitee=False, Status="New")
             self._put(relation, rel)
 
+    # ----- Lead conversion ----------------------------------------------------------
+
+    def convert_lead(
+        self,
+        lead_id: str,
+        *,
+        account_id: str | None = None,
+        contact_id: str | None = None,
+        create_opportunity: bool = True,
+        opportunity_name: str | None = None,
+        converted_status: str = CONVERTED_LEAD_STATUS,
+        overwrite_lead_source: bool = False,
+    ) -> dict[str, str | None]:
+        """Converts a lead as convertLead() does (SOAP API Developer Guide, "convertLead()";
+        Apex "LeadConvert Class"); the REST API has no such call, so this is reached from
+        the control API and the test handle only. Answers the LeadConvertResult ids.
+
+        - A new Account is made from the lead (Name from Company, Phone, Fax) unless
+          ``account_id`` names one; a new Contact (names, Email, phones, Title, LeadSource,
+          Description) under that account unless ``contact_id`` names one, which then must
+          belong to ``account_id`` ("this contact must be associated with the specified
+          accountId, and an accountId must be specified").
+        - Into an existing account or contact, only empty fields are filled ("only empty
+          fields in the target object are overwritten"), LeadSource too when
+          ``overwrite_lead_source``.
+        - Unless ``create_opportunity`` is false (doNotCreateOpportunity), an Opportunity
+          named ``opportunity_name`` or, by default, the lead's company, at the first stage,
+          closing today.
+        - The new records are owned by the lead's owner; the lead's activities move to the
+          contact (and to the opportunity, or else the account, as their Related To).
+        - The lead: IsConverted true, ConvertedAccountId, ConvertedContactId,
+          ConvertedOpportunityId, ConvertedDate today, Status the converted status (one of
+          the org's LeadStatus values with IsConverted true). A converted lead cannot be
+          converted again nor updated (CANNOT_UPDATE_CONVERTED_LEAD).
+        """
+        with self.transaction():
+            mark = self.savepoint()
+            try:
+                return self._convert_lead(
+                    lead_id,
+                    account_id,
+                    contact_id,
+                    create_opportunity,
+                    opportunity_name,
+                    converted_status,
+                    overwrite_lead_source,
+                )
+            except ApiError:
+                self.rollback_to(mark)
+                raise
+
+    def _convert_lead(
+        self,
+        lead_id: str,
+        account_id: str | None,
+        contact_id: str | None,
+        create_opportunity: bool,
+        opportunity_name: str | None,
+        converted_status: str,
+        overwrite_lead_source: bool,
+    ) -> dict[str, str | None]:
+        lead = self._existing(self.obj("Lead"), lead_id)
+        if lead["IsConverted"]:
+            raise dml("CANNOT_UPDATE_CONVERTED_LEAD", "cannot reference converted lead", [])
+        if converted_status not in CONVERTED_LEAD_STATUSES:
+            raise dml("INVALID_STATUS", f"invalid convertedStatus: {converted_status}", [])
+        ctx = WriteContext(user_id=lead["OwnerId"] or self.admin_user_id, trusted=True)
+        source = {"LeadSource": lead.get("LeadSource")}
+        account_fields = {
+            "Name": lead.get("Company"),
+            "Phone": lead.get("Phone"),
+            "Fax": lead.get("Fax"),
+        }
+        if account_id:
+            account = self._existing(self.obj("Account"), account_id)
+            self._fill_empty("Account", account, account_fields, ctx)
+            account_id = account["Id"]
+        else:
+            account_id = self.create("Account", _present(account_fields), ctx)
+        contact_fields = {
+            name: lead.get(name)
+            for name in (
+                "FirstName",
+                "LastName",
+                "Email",
+                "Phone",
+                "MobilePhone",
+                "Fax",
+                "Title",
+                "LeadSource",
+                "Description",
+            )
+        }
+        if contact_id:
+            contact = self._existing(self.obj("Contact"), contact_id)
+            if contact.get("AccountId") != account_id:
+                raise dml(
+                    "INVALID_CROSS_REFERENCE_KEY",
+                    "The contact to merge into must belong to the account given (accountId).",
+                    ["contactId"],
+                )
+            self._fill_empty("Contact", contact, contact_fields, ctx)
+            if overwrite_lead_source and source["LeadSource"]:
+                self.update("Contact", contact["Id"], source, ctx)
+            contact_id = contact["Id"]
+        else:
+            contact_id = self.create(
+                "Contact", _present(dict(contact_fields, AccountId=account_id)), ctx
+            )
+        opportunity_id: str | None = None
+        if create_opportunity:
+            opportunity_id = self.create(
+                "Opportunity",
+                _present(
+                    {
+                        "Name": opportunity_name or lead["Company"],
+                        "StageName": self.objects["Opportunity"].fields["stagename"].picklist[0],
+                        "CloseDate": date.today().isoformat(),
+                        "AccountId": account_id,
+                        "LeadSource": lead.get("LeadSource"),
+                    }
+                ),
+                ctx,
+            )
+        self._move_lead_activities(lead["Id"], contact_id, opportunity_id or account_id, ctx)
+        converted = dict(self.tables["Lead"][lead["Id"]])
+        stamp = self.now()
+        converted.update(
+            IsConverted=True,
+            ConvertedAccountId=account_id,
+            ConvertedContactId=contact_id,
+            ConvertedOpportunityId=opportunity_id,
+            ConvertedDate=date.today().isoformat(),
+            Status=converted_status,
+            LastModifiedDate=stamp,
+            SystemModstamp=stamp,
+            LastModifiedById=ctx.user_id,
+        )
+        self._put("Lead", converted)
+        return {
+            "leadId": lead["Id"],
+            "accountId": account_id,
+            "contactId": contact_id,
+            "opportunityId": opportunity_id,
+        }
+
+    def _fill_empty(
+        self, sobject: str, row: Mapping[str, Any], values: Mapping[str, Any], ctx: WriteContext
+    ) -> None:
+        empty = {k: v for k, v in values.items() if v not in (None, "") and row.get(k) is None}
+        if empty:
+            self.update(sobject, row["Id"], empty, ctx)
+
+    def _move_lead_activities(
+        self, lead_id: str, contact_id: str, what_id: str, ctx: WriteContext
+    ) -> None:
+        for sobject in ("Task", "Event"):
+            relation = sobject + "Relation"
+            parent_field = "TaskId" if sobject == "Task" else "EventId"
+            for activity in list(self.live(sobject)):
+                if activity.get("WhoId") != lead_id:
+                    continue
+                moved = dict(activity, WhoId=contact_id, WhatId=activity.get("WhatId") or what_id)
+                moved["AccountId"] = self._activity_account(moved)
+                self._put(sobject, moved)
+                if not self.shared_activities:
+                    continue
+                for rel in list(self.live(relation)):
+                    if rel[parent_field] == activity["Id"] and rel["RelationId"] == lead_id:
+                        self._put(relation, dict(rel, RelationId=contact_id))
+                if not activity.get("WhatId"):
+                    rel = {f.name: None for f in self.objects[relation].fields.values()}
+                    stamp = self.now()
+                    rel.update(
+                        Id=self.id_factory.new(self.objects[relation].key_prefix),
+                        IsDeleted=False,
+                        CreatedDate=stamp,
+                        LastModifiedDate=stamp,
+                        SystemModstamp=stamp,
+                        CreatedById=ctx.user_id,
+                        LastModifiedById=ctx.user_id,
+                        RelationId=what_id,
+                        IsWhat=True,
+                    )
+                    rel[parent_field] = activity["Id"]
+                    if relation == "EventRelation":
+                        rel.update(IsParent=True, IsInvitee=False, Status="New")
+                    self._put(relation, rel)
+
     # ----- Administration ---------------------------------------------------------
 
     def add_field(
@@ -1013,7 +1254,10 @@ class Org:
         for name, rows in data.get("records", {}).items():
             if name not in self.tables:
                 continue
+            defaults = {f.name: None for f in self.objects[name].fields.values()}
             for row in rows:
+                # Rows saved before a field was added to the object read as null there.
+                row = {**defaults, **row}
                 self.tables[name][row["Id"]] = row
                 if name != "ContentNote" or row["Id"] not in self.index:
                     self.index[row["Id"]] = name
@@ -1035,6 +1279,18 @@ _CASCADES: dict[str, tuple[tuple[str, str], ...]] = {
     "ContentDocument": (("ContentDocumentLink", "ContentDocumentId"),),
     "ContentNote": (("ContentDocumentLink", "ContentDocumentId"),),
 }
+
+
+def _present(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The values that are set (a write leaves the others to their defaults)."""
+    return {k: v for k, v in values.items() if v not in (None, "")}
+
+
+def _text_length(value: str) -> int:
+    """A text field's length as Salesforce measures it: in UTF-16 code units, as Java
+    strings count, so a character outside the Basic Multilingual Plane (an emoji) counts
+    twice."""
+    return len(value) + sum(1 for char in value if ord(char) > 0xFFFF)
 
 
 def _stored_datetime(text: str) -> datetime:

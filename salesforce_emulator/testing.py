@@ -16,7 +16,7 @@ from . import tls
 from .faults import Faults
 from .registry import Registry
 from .server import EmulatorApp
-from .store import Org, RequestLogEntry, ValidationRule, WriteContext
+from .store import CONVERTED_LEAD_STATUS, Org, RequestLogEntry, ValidationRule, WriteContext
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -77,6 +77,30 @@ class OrgHandle:
         data = dict(fields or {}, **more)
         ctx = WriteContext(user_id=self._org.admin_user_id, trusted=True)
         return self._org.create(sobject, data, ctx)
+
+    def convert_lead(
+        self,
+        lead_id: str,
+        account_id: str | None = None,
+        contact_id: str | None = None,
+        create_opportunity: bool = True,
+        *,
+        opportunity_name: str | None = None,
+        converted_status: str = CONVERTED_LEAD_STATUS,
+        overwrite_lead_source: bool = False,
+    ) -> dict[str, str | None]:
+        """Converts a lead as Salesforce's convertLead() does (``Org.convert_lead``), not
+        counted as an API call; answers {"leadId", "accountId", "contactId",
+        "opportunityId"}."""
+        return self._org.convert_lead(
+            lead_id,
+            account_id=account_id,
+            contact_id=contact_id,
+            create_opportunity=create_opportunity,
+            opportunity_name=opportunity_name,
+            converted_status=converted_status,
+            overwrite_lead_source=overwrite_lead_source,
+        )
 
     def insert_many(self, sobject: str, rows: list[Mapping[str, Any]]) -> list[str]:
         ctx = WriteContext(user_id=self._org.admin_user_id, trusted=True)
