@@ -222,6 +222,7 @@ class SyncJob(models.Model):
         RECORD = "record", "Another sync making the same record"
         TIME = "time", "Its turn (the previous run ran out of time)"
         DOUBT = "doubt", "A change sent without an answer to land or not"
+        CAPABILITY = "capability", "Something the org does not allow (see the connection check)"
 
     OPEN_STATES = (State.PENDING, State.RUNNING)
 
