@@ -169,7 +169,9 @@ def _sobjects(call: Call, rest: list[str]) -> Reply:
                 "encoding": "UTF-8",
                 "maxBatchSize": 200,
                 "sobjects": [
-                    _object_summary(org, name, call.version) for name in sorted(org.objects)
+                    _object_summary(org, name, call.version)
+                    for name in sorted(org.objects)
+                    if _described(org, name)
                 ],
             },
         )
@@ -193,6 +195,8 @@ def _sobjects(call: Call, rest: list[str]) -> Reply:
     if len(rest) == 2:
         if second == "describe":
             _allow(call, "GET")
+            if not _described(org, obj.name):
+                raise not_found()
             return Reply(200, describe(org, obj.name, call.version))
         if second == "Id" and call.method == "POST":
             return _create(call, obj.name)
@@ -242,6 +246,23 @@ def _object_summary(org: Org, name: str, version: str) -> dict[str, Any]:
     }
 
 
+def _described(org: Org, name: str) -> bool:
+    """TaskRelation exists only in orgs with Shared Activities (Object Reference for
+    Salesforce and Lightning Platform, "TaskRelation": "available if Shared Activities
+    is enabled")."""
+    return org.shared_activities or name != "TaskRelation"
+
+
+def _described_fields(org: Org, obj: Any) -> list[dict[str, Any]]:
+    """EventRelation's IsParent exists only with Shared Activities (Object Reference,
+    "EventRelation", IsParent: "available only if Shared Activities is enabled")."""
+    return [
+        f.describe()
+        for f in obj.fields.values()
+        if org.shared_activities or (obj.name, f.name) != ("EventRelation", "IsParent")
+    ]
+
+
 def describe(org: Org, name: str, version: str) -> dict[str, Any]:
     obj = org.objects[name]
     children = []
@@ -272,7 +293,7 @@ def describe(org: Org, name: str, version: str) -> dict[str, Any]:
     summary.update(
         {
             "childRelationships": children,
-            "fields": [f.describe() for f in obj.fields.values()],
+            "fields": _described_fields(org, obj),
             "recordTypeInfos": [],
             "supportedScopes": [{"label": "All records", "name": "everything"}],
         }

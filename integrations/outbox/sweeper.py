@@ -119,6 +119,18 @@ def tenant_jobs_reconnected(*, tenant: Tenant) -> int:
     return count
 
 
+def tenant_jobs_capable_again(*, tenant: Tenant) -> int:
+    """After a connection check or a change of the settings: the jobs that waited for
+    something the org did not allow run now (those still not allowed wait again)."""
+    count = SyncJob.objects.filter(
+        tenant=tenant, state=State.PENDING, waiting_for=Wait.CAPABILITY
+    ).update(next_attempt_at=None, waiting_for=Wait.NOTHING, dispatched_at=None)
+    if count:
+        logger.info("tenant %s: %s jobs held by the org's settings run again", tenant.slug, count)
+        transaction.on_commit(lambda: _tenant_dispatch(tenant.pk))
+    return count
+
+
 def tenant_pause_lift(*, tenant: Tenant) -> int:
     """Lift an API-limit pause: only the jobs that waited for it run now."""
     SalesforceConnection.objects.filter(tenant=tenant).update(paused_until=None)

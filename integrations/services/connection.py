@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from core.errors import InvalidInput
 from integrations.models import SalesforceConnection
-from integrations.outbox.sweeper import tenant_jobs_reconnected
+from integrations.outbox.sweeper import tenant_jobs_capable_again, tenant_jobs_reconnected
 from integrations.salesforce.capabilities import ConnectionCheck, capabilities_read
 from integrations.salesforce.client import salesforce_userinfo
 from integrations.salesforce.errors import SalesforceError
@@ -117,6 +117,8 @@ def salesforce_connection_check(*, tenant: Tenant) -> ConnectionCheck:
             api_usage_used=client.usage.used, api_usage_limit=client.usage.limit, api_usage_at=now
         )
     SalesforceConnection.objects.filter(pk=connection.pk).update(**updates, updated_at=now)
+    if not check.error:
+        tenant_jobs_capable_again(tenant=tenant)
     logger.info(
         "tenant %s: connection checked (%s API calls)%s",
         tenant.slug,

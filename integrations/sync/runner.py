@@ -18,6 +18,7 @@ from integrations.outbox.claim import Claim, jobs_claim_batch, lease_extend
 from integrations.outbox.dispatch import job_dispatch, job_dispatch_missed, lowest_due_job
 from integrations.outbox.outcomes import AttemptFacts, job_release, jobs_finish
 from integrations.salesforce.errors import SalesforceError
+from integrations.sync.capability_gate import HOLD_SECONDS, capability_gap
 from integrations.sync.connection import connection_client
 from integrations.sync.pipeline import Run, batch_run
 from integrations.sync.plan import Finish
@@ -63,10 +64,13 @@ def _claim_run(claim: Claim) -> bool:
     settings_row, _ = IntegrationSettings.objects.get_or_create(tenant=tenant)
     if not _can_sync(claim, connection) or connection is None:
         return False
+    jobs = _capable(claim, connection, settings_row)
+    if not jobs:
+        return True
     _waits_end(claim)
     started = time.perf_counter()
     client = connection_client(connection, on_call=_lease_keeper(claim))
-    runs = [Run(JobContext(job, tenant, settings_row, connection)) for job in claim.jobs]
+    runs = [Run(JobContext(job, tenant, settings_row, connection)) for job in jobs]
     batch_run(client, claim, runs)
     if any(r.finish and r.finish.waiting_for == Wait.API_LIMIT for r in runs):
         pause = timezone.now() + timedelta(seconds=settings.SYNC_LIMIT_PAUSE_SECONDS)
@@ -129,6 +133,22 @@ def _can_sync(claim: Claim, connection: SalesforceConnection | None) -> bool:
             job_release(job, claim.token, reason, waiting_for=Wait.API_LIMIT, until=paused)
         return False
     return True
+
+
+def _capable(
+    claim: Claim, connection: SalesforceConnection, settings_row: IntegrationSettings
+) -> list[SyncJob]:
+    """The claim's jobs the org allows; the others wait, spending no attempt, until a
+    new connection check or a change of the settings (see `capability_gate`)."""
+    jobs = []
+    until = timezone.now() + timedelta(seconds=HOLD_SECONDS)
+    for job in claim.jobs:
+        gap = capability_gap(job.operation, connection, settings_row)
+        if gap:
+            job_release(job, claim.token, gap, waiting_for=Wait.CAPABILITY, until=until)
+        else:
+            jobs.append(job)
+    return jobs
 
 
 def _waits_end(claim: Claim) -> None:

@@ -65,11 +65,6 @@ def test_connecting_checks_the_org_in_two_api_calls_and_the_page_lists_it(
     assert "Missing" not in card
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="The emulator's describe does not yet reflect its Shared Activities switch "
-    "(TaskRelation stays listed and EventRelation keeps IsParent when it is off).",
-)
 def test_an_org_without_shared_activities_shows_it_before_any_job_runs(
     tenant: Tenant, connected_app: OrgHandle, salesforce_server: EmulatorServer
 ) -> None:
