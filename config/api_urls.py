@@ -33,8 +33,21 @@ urlpatterns = [
     path(
         "meetings/<str:external_id>/highlights/<path:highlight_id>/",
         _unlisted(HighlightDetailView),
+        name="highlight-detail-slashed",
     ),
-    path("meetings/<path:external_id>/", _unlisted(MeetingDetailView)),
-    path("activities/<path:external_id>/", _unlisted(ActivityDetailView)),
-    path("bookings/<path:external_id>/", _unlisted(BookingDetailView)),
+    path(
+        "meetings/<path:external_id>/",
+        _unlisted(MeetingDetailView),
+        name="meeting-detail-slashed",
+    ),
+    path(
+        "activities/<path:external_id>/",
+        _unlisted(ActivityDetailView),
+        name="activity-detail-slashed",
+    ),
+    path(
+        "bookings/<path:external_id>/",
+        _unlisted(BookingDetailView),
+        name="booking-detail-slashed",
+    ),
 ]

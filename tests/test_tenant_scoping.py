@@ -79,6 +79,14 @@ TABLE: dict[str, list[Call]] = {
     "meeting-processed": [Call("post")],
     "highlight-list": [Call("get"), Call("post", {"external_id": "x", "text": "Hijacked"})],
     "highlight-detail": [Call("get"), Call("patch", {"text": "Hijacked"}), Call("delete")],
+    # Ids stored before the safe alphabet (with slashes) have these addresses too.
+    "meeting-detail-slashed": [Call("get"), Call("patch", {"title": "Hijacked"}), Call("delete")],
+    "highlight-detail-slashed": [Call("get"), Call("patch", {"text": "Hijacked"}), Call("delete")],
+    "activity-detail-slashed": [Call("get"), Call("patch", {"notes": "Hijacked"}), Call("delete")],
+    "booking-detail-slashed": [Call("get")],
+    "highlight-bulk": [
+        Call("post", {"highlights": [{"external_id": "x", "text": "Hijacked"}]}),
+    ],
     "activity-list": [Call("get", expect="empty"), Call("post", ACTIVITY_BODY, expect="own")],
     "activity-detail": [Call("get"), Call("patch", {"notes": "Hijacked"}), Call("delete")],
     "booking-list": [Call("get", expect="empty"), Call("post", BOOKING_BODY, expect="own")],
