@@ -10,19 +10,43 @@ from integrations.enums import Operation
 from integrations.models import IntegrationSettings, SyncJob
 from integrations.salesforce.login import CUSTOM_URL_HELP, LoginChoice
 from integrations.salesforce.matching import Situation
+from integrations.salesforce.phones import REGIONS, region_label
+from tenants.forms import DomainListField
 
 
 class IntegrationSettingsForm(forms.ModelForm[IntegrationSettings]):
     auto_sync_match_order = forms.CharField(
         label="Auto-sync match order",
         help_text="The first of these that matches an external attendee gets the Note "
-        "and Event, e.g. Account, Opportunity, Lead, Contact.",
+        "and Event, e.g. Account, Opportunity, Lead, Contact. Add Domain to fall back "
+        "to the Account whose website is on an attendee's company domain.",
+    )
+    free_mail_domains_extra = DomainListField(
+        label="More free-mail domains",
+        required=False,
+        help_text="One domain per line. Like gmail.com and the other free-mail and "
+        "consumer domains the portal knows, these never link an attendee to a company "
+        "by domain.",
     )
 
     link_back_base_url = forms.URLField(
         label="Portal address for 'listen to the audio' links",
         required=False,
         assume_scheme="https",
+    )
+    phone_default_region = forms.ChoiceField(
+        label="Country of phone numbers written without a country code",
+        choices=[(region, region_label(region)) for region in REGIONS],
+        required=False,
+        help_text="A call's number such as (415) 555-0100 is read as a number of this "
+        "country when Contacts and Leads are looked up by phone.",
+    )
+    internal_phone_numbers = forms.CharField(
+        label="Your company's own phone numbers",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4, "placeholder": "+1 415 555 0100"}),
+        help_text="One per line. A call participant on one of these numbers is one of "
+        "your users: never looked up or logged.",
     )
 
     class Meta:
@@ -35,6 +59,9 @@ class IntegrationSettingsForm(forms.ModelForm[IntegrationSettings]):
             "log_scheduled_meetings",
             "log_calls_automatically",
             "link_back_base_url",
+            "free_mail_domains_extra",
+            "phone_default_region",
+            "internal_phone_numbers",
         ]
         labels = {
             "highlights_destination": "Send highlights as",
@@ -48,10 +75,22 @@ class IntegrationSettingsForm(forms.ModelForm[IntegrationSettings]):
         super().__init__(*args, **kwargs)
         if self.instance and self.instance.pk:
             self.initial["auto_sync_match_order"] = ", ".join(self.instance.auto_sync_match_order)
+            self.initial["internal_phone_numbers"] = "\n".join(
+                self.instance.internal_phone_numbers or []
+            )
 
     def clean_auto_sync_match_order(self) -> list[str]:
         names = [part.strip() for part in self.cleaned_data["auto_sync_match_order"].split(",")]
         return [name[:1].upper() + name[1:].lower() for name in names if name]
+
+    def clean_phone_default_region(self) -> str:
+        # Left out of the form: the region stays as it is.
+        return str(self.cleaned_data["phone_default_region"] or self.instance.phone_default_region)
+
+    def clean_internal_phone_numbers(self) -> list[str]:
+        # The lines as typed (blank ones kept, so an error can name its line): the
+        # service checks and normalises each.
+        return str(self.cleaned_data["internal_phone_numbers"]).splitlines()
 
 
 class SalesforceLoginForm(forms.Form):

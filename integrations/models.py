@@ -4,6 +4,8 @@ every attempt made."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
@@ -352,10 +354,12 @@ class SyncAttempt(models.Model):
 
 class MatchChoice(models.Model):
     """A person's answer to "which record is this address?", remembered for the next
-    activity with the same address (SPEC 3.5)."""
+    activity with the same address (SPEC 3.5); for someone known only by phone, the
+    answer for that number (`phone`, E.164, with no email)."""
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="match_choices")
-    email = models.EmailField()
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=16, blank=True, default="")
     salesforce_object = models.CharField(max_length=40)
     salesforce_id = models.CharField(max_length=18)
     chosen_by = models.ForeignKey(
@@ -365,11 +369,32 @@ class MatchChoice(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["tenant", "email"], name="match_choice_one_per_email")
+            models.UniqueConstraint(
+                fields=["tenant", "email"],
+                condition=~models.Q(email=""),
+                name="match_choice_one_per_email",
+            ),
+            models.UniqueConstraint(
+                fields=["tenant", "phone"],
+                condition=~models.Q(phone=""),
+                name="match_choice_one_per_phone",
+            ),
+            # Each choice is for an address or for a number, never both or neither.
+            models.CheckConstraint(
+                condition=(models.Q(email="") & ~models.Q(phone=""))
+                | (~models.Q(email="") & models.Q(phone="")),
+                name="match_choice_email_or_phone",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.email} -> {self.salesforce_object} {self.salesforce_id}"
+        return f"{self.email or self.phone} -> {self.salesforce_object} {self.salesforce_id}"
+
+    @staticmethod
+    def key_of(key: str) -> dict[str, Any]:
+        """The lookup for a participant's key: an address, or (starting with "+") the
+        E.164 number of someone known only by phone."""
+        return {"phone": key} if key.startswith("+") else {"email": key}
 
 
 class SweeperRun(models.Model):

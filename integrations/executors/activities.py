@@ -1,10 +1,17 @@
 """activity.sync and lead.create: calls, conferences and tasks as Salesforce Tasks
-(SPEC 3.5), one per matched outside participant, owned by the right user."""
+(SPEC 3.5), one per matched outside participant, owned by the right user.
+
+A participant is known by their email address; one known only by phone, by their number
+in E.164 (read in the tenant's default region when written without a country code).
+Numbers are matched by the same rules as addresses: several matches ask for a choice,
+which is remembered for the number; the tenant's own numbers are internal."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+
+from django.db.models import Q
 
 from integrations.enums import Purpose, SObject
 from integrations.executors.base import Executor, JobContext, Reading, needs_review, skipped
@@ -18,6 +25,7 @@ from integrations.salesforce.matching import (
     external_emails,
     task_owner,
 )
+from integrations.salesforce.phones import is_e164, phone_e164
 from integrations.salesforce.writer import Ref
 from integrations.sync.plan import Finish, Parent, Plan, Slot
 from meetings.models import Activity, ActivityParticipant
@@ -30,7 +38,13 @@ class ActivityReading(Reading):
     external: list[ActivityParticipant]
     internal: list[ActivityParticipant]
     maps: dict[tuple[int, Purpose], SyncMapping]
+    # Who is looked up: the outside participants' addresses, then the E.164 numbers of
+    # those known only by phone.
     emails: list[str]
+    by_phone: dict[str, ActivityParticipant]
+    # Numbers of phone-only participants that are no phone number: not looked up.
+    unreadable: list[str]
+    region: str
 
 
 class ActivityLog(Executor[ActivityReading]):
@@ -49,7 +63,22 @@ class ActivityLog(Executor[ActivityReading]):
             )
         domains = ctx.tenant.internal_domains
         internal = [p for p in participants if p.email and email_is_internal(p.email, domains)]
-        external = [p for p in participants if p not in internal]
+        region = ctx.settings.phone_default_region
+        own_numbers = set(ctx.settings.internal_phone_numbers or [])
+        by_phone: dict[str, ActivityParticipant] = {}
+        own: list[ActivityParticipant] = []
+        unreadable: list[str] = []
+        for p in participants:
+            if p.email or not p.phone:
+                continue
+            number = phone_e164(p.phone, region)
+            if number is None:
+                unreadable.append(p.phone)
+            elif number in own_numbers:
+                own.append(p)  # one of the tenant's own numbers: an internal user
+            else:
+                by_phone.setdefault(number, p)
+        external = [p for p in participants if p not in internal and p not in own]
         if not external:
             return skipped(
                 "Only internal users took part; internal activities are not logged to Salesforce."
@@ -58,11 +87,15 @@ class ActivityLog(Executor[ActivityReading]):
         return ActivityReading(
             people=set(emails),
             users={activity.logged_by_email, *(p.email for p in internal)},
+            phones=set(by_phone),
             activity=activity,
             external=external,
             internal=internal,
             maps=maps,
-            emails=emails,
+            emails=emails + sorted(by_phone),
+            by_phone=by_phone,
+            unreadable=unreadable,
+            region=region,
         )
 
     def plan(
@@ -74,15 +107,18 @@ class ActivityLog(Executor[ActivityReading]):
         3. one Task per participant with a record (or a Lead made for them)."""
         emails = reading.emails
         choices: dict[str, dict[str, Any]] = {
-            c.email: {"object": c.salesforce_object, "id": c.salesforce_id}
-            for c in MatchChoice.objects.filter(tenant=ctx.tenant, email__in=emails)
+            c.email or c.phone: {"object": c.salesforce_object, "id": c.salesforce_id}
+            for c in MatchChoice.objects.filter(tenant=ctx.tenant).filter(
+                Q(email__in=[e for e in emails if not is_e164(e)])
+                | Q(phone__in=list(reading.by_phone))
+            )
         }
         choices.update(ctx.params.get("choices") or {})
         lead_requests = {e for e, c in choices.items() if c.get("object") == "create_lead"}
         chosen, ambiguous = activity_people(
             directory, emails, {e: c for e, c in choices.items() if e not in lead_requests}
         )
-        by_email = {p.email: p for p in reading.external if p.email}
+        by_email = {p.email: p for p in reading.external if p.email} | reading.by_phone
         for email, known in by_email.items():
             task = reading.maps.get((known.pk, Purpose.ACTIVITY_TASK))
             if task is not None and task.parent_id:
@@ -92,7 +128,7 @@ class ActivityLog(Executor[ActivityReading]):
             return needs_review(
                 f"Several Salesforce records match {', '.join(a.email for a in ambiguous)}. "
                 "Confirm which one (or create a Lead) before the activity is logged; the "
-                "choice is remembered for that address.",
+                "choice is remembered for that address or number." + _unread(reading),
                 [
                     {**p.as_candidate().as_dict(), "email": a.email}
                     for a in ambiguous
@@ -116,12 +152,13 @@ class ActivityLog(Executor[ActivityReading]):
             return skipped(
                 "No Contact or Lead in Salesforce matches "
                 f"{', '.join(emails) or 'the participants'}; create a Lead to log it."
+                + _unread(reading)
             )
         plan.reason = (
             f"Logged as {logged} Task(s)."
             if logged
             else "Salesforce already holds this version of the activity."
-        )
+        ) + _unread(reading)
         return plan
 
     def _person(
@@ -134,7 +171,7 @@ class ActivityLog(Executor[ActivityReading]):
         lead_requests: set[str],
         choices: dict[str, dict[str, Any]],
     ) -> tuple[Person | None, str | Ref]:
-        email = participant.email
+        email = participant.email or _number_of(participant, reading)
         if email in chosen:
             return chosen[email], chosen[email].id
         if email not in lead_requests:
@@ -218,6 +255,21 @@ class ActivityLog(Executor[ActivityReading]):
         return True
 
 
+def _number_of(participant: ActivityParticipant, reading: ActivityReading) -> str:
+    """A phone-only participant's key: their number in E.164."""
+    return next((n for n, p in reading.by_phone.items() if p.pk == participant.pk), "")
+
+
+def _unread(reading: ActivityReading) -> str:
+    """What the job's reason says of the numbers that could not be looked up."""
+    if not reading.unreadable:
+        return ""
+    return (
+        f" Not looked up, as they are not valid phone numbers (national numbers are read "
+        f"in region {reading.region}): {', '.join(reading.unreadable)}."
+    )
+
+
 def _person_kind(sobject: str) -> Any:
     return "Lead" if sobject == SObject.LEAD else "Contact"
 
@@ -272,7 +324,8 @@ class LeadCreate(Executor[LeadReading]):
             SObject.LEAD,
             lead_fields(participant, ctx.params.get("company")),
         )
-        if participant.email:
-            plan.remember_leads[participant.email] = lead
+        number = phone_e164(participant.phone, ctx.settings.phone_default_region)
+        if participant.email or number:
+            plan.remember_leads[participant.email or str(number)] = lead
         plan.reason = f"Lead created for {participant.name or participant.email}."
         return plan

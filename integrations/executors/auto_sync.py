@@ -1,15 +1,17 @@
 """meeting.processed: auto-sync (SPEC 3.2). All highlights as one Note and the meeting
-as an Event, linked to the first record found in the tenant's match order."""
+as an Event, linked to the first record found in the tenant's match order (which may
+include the company-domain step, see `integrations.salesforce.domains`)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from integrations.enums import Purpose
 from integrations.executors.base import Executor, JobContext, Reading, needs_review, skipped
 from integrations.executors.notes import event_plan, meeting_note_spec, note_plan, target_of
-from integrations.salesforce.matching import Directory, auto_match, external_emails
+from integrations.salesforce.domains import DOMAIN_LEVEL, company_domain
+from integrations.salesforce.matching import AutoMatch, Directory, auto_match, external_emails
 from integrations.sync.mappings import mappings_of
 from integrations.sync.plan import Finish, Parent, Plan
 from meetings.models import Meeting
@@ -19,6 +21,9 @@ from meetings.models import Meeting
 class MeetingReading(Reading):
     meeting: Meeting
     emails: list[str]
+    # External addresses whose domain may name a company -> that domain (the match
+    # order's Domain step; empty when the step is not in the order).
+    companies: dict[str, str] = field(default_factory=dict)
 
 
 def external_attendees(meeting: Meeting, internal_domains: list[str]) -> list[str]:
@@ -60,14 +65,31 @@ class MeetingAutoSync(Executor[MeetingReading]):
                 "The meeting has no attendee outside the tenant's domains, so there is "
                 "nobody to match in Salesforce."
             )
-        return MeetingReading(people=set(emails), meeting=meeting, emails=emails)
+        companies: dict[str, str] = {}
+        if DOMAIN_LEVEL in ctx.settings.auto_sync_match_order:
+            for email in emails:
+                domain = company_domain(
+                    email,
+                    internal_domains=ctx.tenant.internal_domains,
+                    free_mail_extra=ctx.settings.free_mail_domains_extra or [],
+                )
+                if domain:
+                    companies[email] = domain
+        return MeetingReading(
+            people=set(emails),
+            domains=set(companies.values()),
+            meeting=meeting,
+            emails=emails,
+            companies=companies,
+        )
 
     def plan(self, ctx: JobContext, reading: MeetingReading, directory: Directory) -> Plan | Finish:
         """Steps: 1. a record a person chose wins; 2. then the record the meeting's Note
         is already linked to; 3. then the match order, which never guesses between
         several records and never creates one."""
         meeting, emails = reading.meeting, reading.emails
-        found = auto_match(directory, emails, ctx.settings.auto_sync_match_order)
+        order = ctx.settings.auto_sync_match_order
+        found = auto_match(directory, emails, order, reading.companies)
         mappings = ctx.mappings(Meeting, [meeting.pk])
         note = mappings.get((meeting.pk, Purpose.MEETING_NOTE))
         earlier = Parent.of_mapping(note) if note is not None else None
@@ -78,6 +100,13 @@ class MeetingAutoSync(Executor[MeetingReading]):
         elif earlier is not None:
             target = earlier
             why = f"Updated the records already linked to {target.sobject} {target.name}."
+        elif found.ambiguous and found.level == DOMAIN_LEVEL:
+            return needs_review(
+                "Several Accounts have a website on the attendees' company domains: "
+                f"{domain_evidence(found)}. Auto-sync does not guess; choose one to "
+                "finish the sync.",
+                [c.as_dict() for c in found.candidates],
+            )
         elif found.ambiguous:
             names = ", ".join(c.name or c.id for c in found.candidates)
             return needs_review(
@@ -86,16 +115,27 @@ class MeetingAutoSync(Executor[MeetingReading]):
                 [c.as_dict() for c in found.candidates],
             )
         elif found.target is None:
+            domains = (
+                " and no Account's website is on their company domains"
+                if DOMAIN_LEVEL in order
+                else ""
+            )
             return skipped(
                 "No Account, Opportunity, Lead or Contact in Salesforce matches the external "
-                f"attendees ({', '.join(emails)}). Auto-sync never creates records; send "
-                "the highlights by hand to create an Account."
+                f"attendees ({', '.join(emails)}){domains}. Auto-sync never creates "
+                "records; send the highlights by hand to create an Account."
+            )
+        elif found.level == DOMAIN_LEVEL:
+            target = Parent.of(found.target)
+            why = (
+                f"Linked to Account {target.name or target.id}: {domain_evidence(found)} "
+                f"(the {DOMAIN_LEVEL} step of the order {', '.join(order)})."
             )
         else:
             target = Parent.of(found.target)
             why = (
                 f"Linked to {target.sobject} {target.name or target.id}, the first match in "
-                f"the order {', '.join(ctx.settings.auto_sync_match_order)}."
+                f"the order {', '.join(order)}."
             )
         plan = ctx.new_plan()
         spec = meeting_note_spec(meeting, mappings)
@@ -113,3 +153,18 @@ class MeetingAutoSync(Executor[MeetingReading]):
             why += " The meeting has no highlights, so no Note was written."
         plan.reason = why
         return plan
+
+
+def domain_evidence(found: AutoMatch) -> str:
+    """Why the Domain step found its Accounts, one clause per Account: "the attendee
+    new.person@initech.example's domain initech.example is the website of Account
+    Initech (https://www.initech.example/)"."""
+    clauses = []
+    for candidate in found.candidates:
+        account, email, domain = found.by_domain[candidate.id]
+        under = "" if domain == account.domain else f" is under {account.domain}, which"
+        clauses.append(
+            f"the attendee {email}'s domain {domain}{under} is the website of Account "
+            f"{account.name or account.id} ({account.website})"
+        )
+    return "; ".join(clauses)

@@ -74,6 +74,8 @@ class Reading:
 
     people: set[str] = field(default_factory=set)  # Contacts and Leads by email
     users: set[str] = field(default_factory=set)  # active Users by email
+    domains: set[str] = field(default_factory=set)  # Accounts by Website domain
+    phones: set[str] = field(default_factory=set)  # Contacts and Leads by E.164 number
 
 
 R = TypeVar("R", bound=Reading)

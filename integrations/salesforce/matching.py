@@ -5,11 +5,13 @@ round of lookups) in, a decision out. Nothing here talks to Salesforce or the da
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Literal
 
+from integrations.salesforce.domains import DOMAIN_LEVEL, domain_and_parents
+from integrations.salesforce.phones import is_e164
 from tenants.emails import email_is_internal
 
 
@@ -52,6 +54,17 @@ class Opportunity:
 
 
 @dataclass(frozen=True)
+class CompanyAccount:
+    """An Account found by the domain of its Website (the match order's Domain step)."""
+
+    id: str
+    name: str
+    website: str
+    domain: str  # the Website's domain (see `domains.website_domain`)
+    owner_name: str = ""
+
+
+@dataclass(frozen=True)
 class Candidate:
     """A record a person may choose, as shown to them. Besides the name, what tells two
     records apart to a person: the address that led to it, its Account (a Lead's
@@ -77,12 +90,23 @@ class Candidate:
 
 @dataclass
 class Directory:
-    """What one round of lookups found, keyed by lower-cased email."""
+    """What one round of lookups found, keyed by lower-cased email (or E.164 number)."""
 
     contacts: dict[str, list[Person]] = field(default_factory=dict)
     leads: dict[str, list[Person]] = field(default_factory=dict)
     users: dict[str, str] = field(default_factory=dict)
     opportunities: dict[str, list[Opportunity]] = field(default_factory=dict)  # by Contact Id
+    # Contacts and Leads found by phone, keyed by E.164 number (Contacts first).
+    phone_people: dict[str, list[Person]] = field(default_factory=dict)
+    accounts: dict[str, list[CompanyAccount]] = field(default_factory=dict)  # by Website domain
+
+    def accounts_of_domain(self, domain: str) -> list[CompanyAccount]:
+        """The Accounts whose Website is on `domain` or on the closest domain it is a
+        subdomain of (mail.initech.example finds initech.example's)."""
+        for candidate in domain_and_parents(domain):
+            if self.accounts.get(candidate):
+                return self.accounts[candidate]
+        return []
 
     def contacts_of(self, emails: Iterable[str]) -> list[Person]:
         return _unique(p for e in emails for p in self.contacts.get(e.lower(), []))
@@ -91,6 +115,10 @@ class Directory:
         return _unique(p for e in emails for p in self.leads.get(e.lower(), []))
 
     def people_of(self, email: str) -> list[Person]:
+        """The Contacts and Leads of an address, or of an E.164 number for someone
+        known only by phone."""
+        if is_e164(email):
+            return list(self.phone_people.get(email, []))
         return self.contacts.get(email.lower(), []) + self.leads.get(email.lower(), [])
 
 
@@ -249,18 +277,28 @@ class AutoMatch:
     candidates: list[Candidate]
     contacts: list[Person]
     leads: list[Person]
+    # The Domain step: each candidate Account (by Id) as found, with the attendee's
+    # address and email domain that led to it.
+    by_domain: dict[str, tuple[CompanyAccount, str, str]] = field(default_factory=dict)
 
     @property
     def ambiguous(self) -> bool:
         return self.target is None and bool(self.candidates)
 
 
-def auto_match(directory: Directory, emails: Sequence[str], order: Sequence[str]) -> AutoMatch:
+def auto_match(
+    directory: Directory,
+    emails: Sequence[str],
+    order: Sequence[str],
+    companies: Mapping[str, str] | None = None,
+) -> AutoMatch:
     """Walk the match order (default Account, Opportunity, Lead, Contact):
 
     1. For each level, collect the distinct records the external attendees lead to:
        Accounts of matched Contacts; their Opportunities (open ones only, when any is
-       open); unconverted Leads; the Contacts themselves.
+       open); unconverted Leads; the Contacts themselves; for the optional Domain step,
+       the Accounts whose Website is on an attendee's company domain (`companies`,
+       address -> domain, holds only domains that may name a company).
     2. The first level with exactly one record wins.
     3. The first level with several records stops the walk: auto-sync never guesses,
        the candidates go to a person.
@@ -279,13 +317,23 @@ def auto_match(directory: Directory, emails: Sequence[str], order: Sequence[str]
         "Lead": [p.as_candidate() for p in leads],
         "Contact": [p.as_candidate() for p in contacts],
     }
+    by_domain: dict[str, tuple[CompanyAccount, str, str]] = {}
+    if DOMAIN_LEVEL in order:
+        for email in emails:
+            domain = (companies or {}).get(email, "")
+            for account in directory.accounts_of_domain(domain) if domain else []:
+                by_domain.setdefault(account.id, (account, email, domain))
+        levels[DOMAIN_LEVEL] = [
+            Candidate("Account", a.id, a.name, email=email, account=a.name, owner=a.owner_name)
+            for a, email, _ in by_domain.values()
+        ]
     for level in order:
         found = levels.get(level, [])
         if len(found) == 1:
-            return AutoMatch(found[0], level, found, contacts, leads)
+            return AutoMatch(found[0], level, found, contacts, leads, by_domain)
         if len(found) > 1:
-            return AutoMatch(None, level, found, contacts, leads)
-    return AutoMatch(None, "", [], contacts, leads)
+            return AutoMatch(None, level, found, contacts, leads, by_domain)
+    return AutoMatch(None, "", [], contacts, leads, by_domain)
 
 
 def event_people(

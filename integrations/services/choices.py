@@ -86,10 +86,12 @@ def person_choice(value: Mapping[str, Any] | None) -> PersonChoice:
 def match_choice_remember(
     *, tenant: Tenant, email: str, choice: RecordChoice, user: User | None
 ) -> None:
-    """Remember which record an address is, so later activities need no question."""
+    """Remember which record an address is, so later activities need no question. For
+    someone known only by phone, `email` is their E.164 number: the choice is
+    remembered for that number."""
     MatchChoice.objects.update_or_create(
         tenant=tenant,
-        email=email,
+        **MatchChoice.key_of(email),
         defaults={
             "salesforce_object": choice["object"],
             "salesforce_id": choice["id"],

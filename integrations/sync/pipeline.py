@@ -187,9 +187,13 @@ def _lookups(client: SalesforceClient, runs: list[Run]) -> Directory:
     readings = [r.reading for r in runs if r.reading is not None]
     people = set().union(*(r.people for r in readings)) if readings else set()
     users = set().union(*(r.users for r in readings)) if readings else set()
-    if not people and not users:
+    phones = set().union(*(r.phones for r in readings)) if readings else set()
+    domains = set().union(*(r.domains for r in readings)) if readings else set()
+    if not people and not users and not phones and not domains:
         return Directory()
-    return directory_fetch(client, people_emails=people, user_emails=users)
+    return directory_fetch(
+        client, people_emails=people, user_emails=users, phones=phones, domains=domains
+    )
 
 
 def _plan(run: Run, directory: Directory) -> None:
@@ -381,7 +385,7 @@ def _success(run: Run, recorded: Recorded) -> None:
         if lead.key in recorded.ids:
             MatchChoice.objects.update_or_create(
                 tenant=run.ctx.tenant,
-                email=email,
+                **MatchChoice.key_of(email),
                 defaults={
                     "salesforce_object": SObject.LEAD,
                     "salesforce_id": recorded.ids[lead.key],
