@@ -106,8 +106,10 @@ def _preload(runs: list[Run]) -> None:
             continue
         try:
             executor.preload([r.ctx for r in group])
-        except DatabaseError:
-            logger.warning("preloading %s jobs failed; each reads on its own", operation)
+        except Exception:
+            # Any error (the database's, or one job's odd data): each job reads alone,
+            # and an error of its own stays with it.
+            logger.exception("preloading %s jobs failed; each reads on its own", operation)
             for run in group:
                 run.ctx.preloaded.clear()
 
@@ -219,8 +221,10 @@ def _marks(client: SalesforceClient, runs: list[Run], again: list[Run]) -> None:
             tenant=runs[0].ctx.tenant,
             user_id=user_id,
         )
-    except DatabaseError:
-        logger.warning("marking %s plans together failed; each is marked alone", len(runs))
+    except Exception:
+        # Nothing was marked (one transaction). Each plan alone, in its job's boundary,
+        # so one job's error (the database's, or its own odd plan) fails only that job.
+        logger.exception("marking %s plans together failed; each is marked alone", len(runs))
         for run in runs:
             _guarded(run, lambda r: _mark(client, r, again))
         return
@@ -310,8 +314,10 @@ def _answers_store(runs: list[Run], results: dict[str, Result]) -> dict[int, Rec
         return {}
     try:
         recorded = plans_record([(plan, results) for _, plan in plans])
-    except DatabaseError:
-        logger.warning("storing %s plans' answers together failed; each alone", len(plans))
+    except Exception:
+        # Nothing was stored (one transaction): each run stores its own answers in its
+        # job's boundary, so one job's error never costs the batch its records.
+        logger.exception("storing %s plans' answers together failed; each alone", len(plans))
         return {}
     return {id(run): answer for (run, _), answer in zip(plans, recorded, strict=True)}
 

@@ -12,10 +12,11 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from integrations.models import SalesforceConnection, SyncAttempt, SyncJob
+from integrations.models import SalesforceConnection, SyncAttempt, SyncJob, SyncMapping
 from integrations.outbox.claim import Claim, jobs_claim_batch
 from integrations.outbox.outcomes import AttemptFacts, jobs_finish
 from integrations.salesforce.errors import SalesforceError
+from integrations.sync import mappings
 from integrations.sync.plan import Finish
 from integrations.sync.runner import sync_jobs_run
 from salesforce_emulator.testing import OrgHandle
@@ -186,3 +187,41 @@ def test_a_batch_of_200_meetings_costs_the_statements_of_a_batch_of_10(
     if connection.vendor == "postgresql":
         assert large_raw == small_raw
     assert len(sf.records("ContentNote")) == len(sf.records("Event")) == 210
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_jobs_odd_plan_fails_that_job_alone_and_the_batch_is_recorded(
+    sf: OrgHandle,
+    partner: Partner,
+    settings,  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings.SYNC_BATCH_SIZE = 200
+    account = sf.insert("Account", Name="Initech")
+    sf.insert("Contact", LastName="Bob", Email="bob@initech.example", AccountId=account)
+    SalesforceConnection.objects.update(paused_until=timezone.now() + timedelta(hours=1))
+    first = backlog_of_meetings(partner, 12)
+    odd = SyncJob.objects.get(pk=first + 5)
+    real_identity = mappings.identity_of
+
+    def identity_of(sobject: str, fields: dict[str, object], *args: object, **kw: object) -> object:
+        # A bug met by one job's plan only (its meeting's Event).
+        if sobject == "Event" and fields.get("Subject") == "The odd one":
+            raise TypeError("an input nobody expected")
+        return real_identity(sobject, fields, *args, **kw)  # type: ignore[arg-type]
+
+    Meeting = odd.content_type.model_class()
+    assert Meeting is not None
+    Meeting.objects.filter(pk=odd.object_id).update(title="The odd one")
+    monkeypatch.setattr(mappings, "identity_of", identity_of)
+    SalesforceConnection.objects.update(paused_until=None)
+    SyncJob.objects.filter(pk__gte=first).update(next_attempt_at=None, dispatched_at=None)
+
+    sync_jobs_run(job_id=first)
+
+    batch = SyncJob.objects.filter(pk__gte=first)
+    odd.refresh_from_db()
+    assert odd.state == State.FAILED and "internal error" in odd.reason
+    assert batch.filter(state=State.SUCCEEDED).count() == 11
+    assert len(sf.records("ContentNote")) == len(sf.records("Event")) == 11
+    assert not SyncMapping.objects.filter(state__in=SyncMapping.IN_DOUBT).exists()
