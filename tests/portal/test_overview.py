@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.test import Client
@@ -72,17 +73,20 @@ def test_another_tenants_jobs_are_not_counted(tenant: Tenant, other_partner) -> 
 def test_a_paused_connection_is_not_called_connected(tenant: Tenant) -> None:
     tenant.timezone = "Europe/Berlin"
     tenant.save()
-    until = datetime(2026, 11, 30, 13, 5, tzinfo=UTC)
+    # Tomorrow at 13:05 UTC: always ahead, and shown in the tenant's zone.
+    until = (timezone.now() + timedelta(days=1)).replace(hour=13, minute=5, second=0, microsecond=0)
+    local = until.astimezone(ZoneInfo("Europe/Berlin"))
+    shown = f"{local.day} {local:%b %Y, %H:%M} {local.tzname()}"
     SalesforceConnectionFactory(tenant=tenant, paused_until=until)
     client = signed_in(tenant, Membership.Role.MEMBER)
 
     for page in ("/", "/settings/"):
         words = text(client.get(page).content.decode())
         assert (
-            "Syncing is paused until 30 Nov 2026, 14:05 CET because Salesforce's daily "
+            f"Syncing is paused until {shown} because Salesforce's daily "
             "API limit was reached" in words
         ), page
-        assert "Connected — syncing paused until 30 Nov 2026, 14:05 CET" in words, page
+        assert f"Connected — syncing paused until {shown}" in words, page
         assert "Connected to org" not in words, page
 
 
