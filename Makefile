@@ -29,23 +29,33 @@ venv: $(DEV_STAMP)
 run: $(RUN_STAMP)
 	@bash scripts/run.sh
 
-## Run the whole suite on SQLite, then on PostgreSQL + Redis when DATABASE_URL is set.
+## Run the whole suite on SQLite and, when DATABASE_URL is set, on PostgreSQL + Redis.
+## The two passes run side by side (one core each); each writes its log under build/,
+## printed whole once both end.
 test: venv
-	@mkdir -p build && rm -f $(REPORT)
-	$(MAKE) --no-print-directory test-sqlite
-	@if [ -n "$$DATABASE_URL" ]; then $(MAKE) --no-print-directory test-postgres; \
-	else echo "DATABASE_URL is not set: the PostgreSQL + Redis run is skipped."; fi
+	@mkdir -p build && rm -f $(REPORT) build/test-sqlite.log build/test-postgres.log
+	@if [ -z "$$DATABASE_URL" ]; then \
+		echo "DATABASE_URL is not set: the PostgreSQL + Redis run is skipped."; \
+		$(MAKE) --no-print-directory test-sqlite; \
+	else \
+		echo "== SQLite and PostgreSQL + Redis passes side by side (build/test-*.log)"; \
+		$(MAKE) --no-print-directory test-sqlite > build/test-sqlite.log 2>&1 & sqlite=$$!; \
+		$(MAKE) --no-print-directory test-postgres > build/test-postgres.log 2>&1; postgres=$$?; \
+		wait $$sqlite; sqlite=$$?; \
+		cat build/test-sqlite.log build/test-postgres.log; \
+		[ $$sqlite -eq 0 ] && [ $$postgres -eq 0 ]; \
+	fi
 	@echo "Runs:"; cat $(REPORT)
 
 test-sqlite: venv
 	@echo "== Test suite on SQLite with the ORM broker"
-	env -u DATABASE_URL -u REDIS_URL $(BIN)/pytest --db-report=$(REPORT) $(PYTEST_ARGS)
+	env -u DATABASE_URL -u REDIS_URL $(BIN)/pytest --durations=10 --db-report=$(REPORT) $(PYTEST_ARGS)
 
 # The emulator's conformance tests use no database and the browser tests look at pages,
 # not at the database under them, so both run once, above.
 test-postgres: venv
 	@echo "== Test suite on $${DATABASE_URL%%@*}@... with broker $${REDIS_URL:-(ORM)}"
-	$(BIN)/pytest --db-report=$(REPORT) -m "not emulator and not browser" $(PYTEST_ARGS)
+	$(BIN)/pytest --durations=10 --db-report=$(REPORT) -m "not emulator and not browser" $(PYTEST_ARGS)
 
 ## Lint, formatting, types (mypy, strict on integrations and the emulator), the apps'
 ## import contracts, and migrations that match the models.

@@ -1,16 +1,24 @@
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
 from django.db import connection
+from hypothesis import settings as hypothesis_settings
 from rest_framework.test import APIClient
 
 from tenants.models import Tenant, TenantAPIKey
 from tests.factories import TenantAPIKeyFactory, TenantFactory
 
 pytest_plugins = ["salesforce_emulator.pytest_plugin"]
+
+# Property tests try the same examples at every run, so a run's outcome never depends on
+# luck (HYPOTHESIS_PROFILE=explore searches afresh, for a developer hunting new cases).
+hypothesis_settings.register_profile("suite", derandomize=True, deadline=None, database=None)
+hypothesis_settings.register_profile("explore", deadline=None)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "suite"))
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from integrations.salesforce import payloads
@@ -222,7 +222,8 @@ class TestThroughTheSync:
         assert "Description" not in job.reason
 
 
-# Pure rules of the cut, over any text.
+# Pure rules of the cut, over any text (the same examples at every run).
+@settings(derandomize=True, max_examples=300)
 @given(
     text=st.text(),
     limit=st.integers(min_value=80, max_value=400),
@@ -237,9 +238,11 @@ def test_a_fitted_value_never_exceeds_its_field_and_says_when_it_was_cut(
     if salesforce_length(text) <= limit:
         assert (value, cut) == (text, False)
     else:
-        assert cut and (
-            value.endswith(f"{CUT_MARKER} {link}") if link else value.endswith(CUT_MARKER)
-        )
+        # The link comes too, where it takes at most half the field.
+        tail = f"{CUT_MARKER} {link}" if link else CUT_MARKER
+        if salesforce_length(tail) * 2 > limit:
+            tail = CUT_MARKER
+        assert cut and value.endswith(tail)
 
 
 def test_a_link_too_long_for_a_short_field_is_left_out_and_the_marker_stays() -> None:
