@@ -314,7 +314,8 @@ def _plans_mark_in_transaction(
         if len(items) == 1:
             return {items[0][1].pk: SlotBusy("a record of this plan")}
         raise _InsertRace from exc
-    again = [r for r in rows.values() if r.pk is not None and r not in fresh]
+    inserted = {id(r) for r in fresh}  # by identity: comparing models is by pk, pairwise
+    again = [r for r in rows.values() if id(r) not in inserted]
     if again:
         SyncMapping.objects.bulk_update(again, _SENT_FIELDS)
     for plan, job in marking:
