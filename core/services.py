@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db import models
+from django.db import IntegrityError, models, transaction
 
 from core.errors import InvalidInput
 
@@ -47,3 +47,27 @@ def model_update(
         update_fields.append("updated_at")
     instance.save(update_fields=update_fields)
     return instance, True
+
+
+def row_claim(new: ModelT, **key: Any) -> tuple[ModelT, bool]:
+    """The row with this key, locked for the rest of the transaction, or `new` inserted
+    in its place: (row, created).
+
+    Locking a row that does not exist yet locks nothing, so two requests for the same
+    new key can both find none. The insert runs in a savepoint: the second one waits on
+    the unique constraint until the first commits, fails, and then locks and returns the
+    first one's row, for the caller to go on as an update.
+    """
+    model = type(new)
+    existing = model._default_manager.select_for_update().filter(**key).first()
+    if existing is not None:
+        return existing, False
+    try:
+        with transaction.atomic():
+            new.save(force_insert=True)
+    except IntegrityError:
+        existing = model._default_manager.select_for_update().filter(**key).first()
+        if existing is None:  # another constraint failed, not a concurrent insert
+            raise
+        return existing, False
+    return new, True

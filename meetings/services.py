@@ -6,42 +6,17 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any
 
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core.errors import Conflict, InvalidInput
+from core.services import row_claim
 from meetings import events
 from meetings.models import Activity, ActivityParticipant, Attendee, Highlight, Meeting, Transcript
 from tenants.emails import email_normalise
 from tenants.models import Tenant
-
-Row = TypeVar("Row", bound=models.Model)
-
-
-def _row_claim(new: Row, **key: Any) -> tuple[Row, bool]:
-    """The row with this key, locked for the rest of the transaction, or `new` inserted
-    in its place: (row, created).
-
-    Locking a row that does not exist yet locks nothing, so two requests for the same
-    new external id can both find none. The insert runs in a savepoint: the second one
-    waits on the unique constraint until the first commits, fails, and then locks and
-    updates the first one's row instead of answering an error.
-    """
-    model = type(new)
-    existing = model._default_manager.select_for_update().filter(**key).first()
-    if existing is not None:
-        return existing, False
-    try:
-        with transaction.atomic():
-            new.save(force_insert=True)
-    except IntegrityError:
-        existing = model._default_manager.select_for_update().filter(**key).first()
-        if existing is None:  # another constraint failed, not a concurrent insert
-            raise
-        return existing, False
-    return new, True
 
 
 @dataclass(frozen=True)
@@ -117,7 +92,7 @@ def meeting_upsert(
     }
     fresh = Meeting(tenant=tenant, external_id=external_id, **values)
     fresh_processed = _meeting_status_set(fresh, status) if status else False
-    meeting, created = _row_claim(fresh, tenant=tenant, external_id=external_id)
+    meeting, created = row_claim(fresh, tenant=tenant, external_id=external_id)
     retimed, became_processed = False, fresh_processed
     if not created:
         retimed = (meeting.title, meeting.start, meeting.end) != (title, start, end)
@@ -201,7 +176,7 @@ def highlight_upsert(
         speaker=speaker,
         offset_seconds=offset_seconds,
     )
-    highlight, created = _row_claim(fresh, meeting=meeting, external_id=external_id)
+    highlight, created = row_claim(fresh, meeting=meeting, external_id=external_id)
     if created:
         events.highlight_changed.send(sender=Highlight, instance=highlight)
         return highlight, True
@@ -457,7 +432,7 @@ def activity_upsert(
         "logged_by_name": logged_by_name.strip(),
     }
     fresh = Activity(tenant=tenant, external_id=external_id, **values)
-    activity, created = _row_claim(fresh, tenant=tenant, external_id=external_id)
+    activity, created = row_claim(fresh, tenant=tenant, external_id=external_id)
     changed = created or any(getattr(activity, k) != v for k, v in values.items())
     if not created:
         for key, value in values.items():

@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core.errors import Conflict, InvalidInput, Unauthorized
+from core.services import row_claim
 from scheduler import events
 from scheduler.models import Booking, SchedulerWebhookEvent
 from tenants.emails import email_normalise
@@ -66,30 +67,6 @@ def _booking_apply(booking: Booking, version: int, values: dict[str, Any]) -> Bo
     return BookingOutcome.UPDATED
 
 
-def _booking_claim(fresh: Booking) -> tuple[Booking, bool]:
-    """The stored booking with fresh's tenant and external id, locked for the rest of
-    the transaction, or `fresh` inserted in its place: (booking, created).
-
-    Locking a row that does not exist yet locks nothing, so two requests for the same
-    new booking can both find none. The insert runs in a savepoint: the second one
-    waits on the unique constraint until the first commits, fails, and then locks the
-    first one's booking and goes on as an update, where the newer version wins.
-    """
-    key = {"tenant": fresh.tenant, "external_id": fresh.external_id}
-    existing = Booking.objects.select_for_update().filter(**key).first()
-    if existing is not None:
-        return existing, False
-    try:
-        with transaction.atomic():
-            fresh.save(force_insert=True)
-    except IntegrityError:
-        existing = Booking.objects.select_for_update().filter(**key).first()
-        if existing is None:  # another constraint failed, not a concurrent insert
-            raise
-        return existing, False
-    return fresh, True
-
-
 @transaction.atomic
 def booking_upsert(
     *,
@@ -129,7 +106,7 @@ def booking_upsert(
         cancelled_at=timezone.now() if status == Booking.Status.CANCELLED else None,
         **values,
     )
-    booking, created = _booking_claim(fresh)
+    booking, created = row_claim(fresh, tenant=fresh.tenant, external_id=fresh.external_id)
     if created:
         events.booking_changed.send(sender=Booking, instance=booking)
         return BookingResult(booking, BookingOutcome.CREATED)

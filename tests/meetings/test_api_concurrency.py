@@ -6,50 +6,32 @@ never race there."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db import connection, connections
 from rest_framework.test import APIClient
 
 from meetings.models import Activity, Highlight, Meeting
+from tests.concurrency import at_once, postgres_only  # noqa: F401 (the fixture)
 from tests.conftest import Partner
 from tests.factories import MeetingFactory
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("postgres_only")]
 
 PAIRS = 20
 
 
-@pytest.fixture(autouse=True)
-def _postgres_only(db: None) -> None:
-    if connection.vendor == "sqlite":
-        pytest.skip("SQLite serialises writers at BEGIN, so these requests cannot race")
-
-
 def _post_together(partner: Partner, url: str, bodies: list[dict[str, Any]]) -> list[int]:
     """POST every body at the same moment, one thread each; the answers' status codes."""
-    start = threading.Barrier(len(bodies))
-    statuses = [0] * len(bodies)
 
-    def send(index: int, body: dict[str, Any]) -> None:
-        try:
-            # A server error comes back as a 500 answer rather than an exception here.
-            client = APIClient(raise_request_exception=False)
-            client.credentials(HTTP_AUTHORIZATION=f"Api-Key {partner.plain_key}")
-            start.wait()
-            statuses[index] = client.post(url, body, format="json").status_code
-        finally:
-            connections.close_all()
+    def sender(body: dict[str, Any]) -> Callable[[], Any]:
+        # A server error comes back as a 500 answer rather than an exception here.
+        client = APIClient(raise_request_exception=False)
+        client.credentials(HTTP_AUTHORIZATION=f"Api-Key {partner.plain_key}")
+        return lambda: client.post(url, body, format="json")
 
-    threads = [threading.Thread(target=send, args=item) for item in enumerate(bodies)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return statuses
+    return at_once([sender(body) for body in bodies])
 
 
 def _race_pairs(

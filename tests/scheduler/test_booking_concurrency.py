@@ -7,47 +7,20 @@ never race there."""
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 import pytest
-from django.db import connection, connections
 from rest_framework.test import APIClient
 
 from scheduler.models import Booking
 from tenants.models import Tenant
+from tests.concurrency import at_once, postgres_only  # noqa: F401 (the fixture)
 from tests.conftest import Partner
 from tests.scheduler.test_webhooks import deliver, event
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
 PAIRS = 20
 
-
-@pytest.fixture(autouse=True)
-def _postgres_only(db: None) -> None:
-    if connection.vendor == "sqlite":
-        pytest.skip("SQLite serialises writers at BEGIN, so these requests cannot race")
-
-
-def _together(sends: list[Any]) -> list[int]:
-    """Run every send at the same moment, one thread each; the answers' status codes."""
-    start = threading.Barrier(len(sends))
-    statuses = [0] * len(sends)
-
-    def run(index: int, send: Any) -> None:
-        try:
-            start.wait()
-            statuses[index] = send().status_code
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=item) for item in enumerate(sends)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return statuses
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("postgres_only")]
 
 
 def booking(external_id: str, version: int) -> dict[str, Any]:
@@ -81,7 +54,7 @@ def test_simultaneous_booking_upserts_keep_the_newer_version(partner: Partner) -
 
     answers = [
         # Alternate which version is sent first, so each order is raced.
-        _together([post(booking(f"b-{n}", 1 + n % 2)), post(booking(f"b-{n}", 2 - n % 2))])
+        at_once([post(booking(f"b-{n}", 1 + n % 2)), post(booking(f"b-{n}", 2 - n % 2))])
         for n in range(PAIRS)
     ]
 
@@ -94,7 +67,7 @@ def test_simultaneous_booking_webhooks_keep_the_newer_version(tenant: Tenant) ->
         payload = event(f"evt-{n}-{version}", **booking(f"b-{n}", version))
         return lambda: deliver(tenant, payload)
 
-    answers = [_together([send(n, 1), send(n, 2)]) for n in range(PAIRS)]
+    answers = [at_once([send(n, 1), send(n, 2)]) for n in range(PAIRS)]
 
     assert all(500 not in pair for pair in answers), answers
     _newer_version_won(tenant)
