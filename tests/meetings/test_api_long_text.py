@@ -13,23 +13,10 @@ import pytest
 from meetings.models import Activity, Highlight, Meeting, Transcript
 from scheduler.models import Booking
 from tests.conftest import Partner
+from tests.meetings.test_api_limits import CALL, MEETING
 
 pytestmark = pytest.mark.django_db
 
-MEETING = {
-    "external_id": "m-1",
-    "title": "Discovery call",
-    "start": "2026-11-20T09:00:00Z",
-    "end": "2026-11-20T09:30:00Z",
-}
-CALL = {
-    "external_id": "call-1",
-    "kind": "call",
-    "direction": "outbound",
-    "started_at": "2026-11-20T09:00:00Z",
-    "logged_by_email": "agent@acme.test",
-    "participants": [{"email": "lead@prospect.example"}],
-}
 BOOKING = {
     "external_id": "b-1",
     "version": 1,
