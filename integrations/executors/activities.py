@@ -14,7 +14,15 @@ from typing import Any
 from django.db.models import Q
 
 from integrations.enums import Purpose, SObject
-from integrations.executors.base import Executor, JobContext, Reading, needs_review, skipped
+from integrations.executors.base import (
+    Executor,
+    JobContext,
+    Reading,
+    lead_chosen,
+    lead_parents,
+    needs_review,
+    skipped,
+)
 from integrations.executors.manual_send import split_name
 from integrations.models import MatchChoice, SyncMapping
 from integrations.salesforce import payloads
@@ -25,7 +33,7 @@ from integrations.salesforce.matching import (
     external_emails,
     task_owner,
 )
-from integrations.salesforce.phones import is_e164, phone_e164
+from integrations.salesforce.phones import phone_e164
 from integrations.salesforce.writer import Ref
 from integrations.sync.plan import Finish, Parent, Plan, Slot
 from meetings.models import Activity, ActivityParticipant
@@ -45,6 +53,8 @@ class ActivityReading(Reading):
     # Numbers of phone-only participants that are no phone number: not looked up.
     unreadable: list[str]
     region: str
+    # Remembered choices for these addresses and numbers, then those given with the job.
+    choices: dict[str, dict[str, Any]]
 
 
 class ActivityLog(Executor[ActivityReading]):
@@ -84,10 +94,19 @@ class ActivityLog(Executor[ActivityReading]):
                 "Only internal users took part; internal activities are not logged to Salesforce."
             )
         emails = external_emails([p.email for p in external if p.email], domains)
+        choices: dict[str, dict[str, Any]] = {
+            c.email or c.phone: {"object": c.salesforce_object, "id": c.salesforce_id}
+            for c in MatchChoice.objects.filter(tenant=ctx.tenant).filter(
+                Q(email__in=emails) | Q(phone__in=list(by_phone))
+            )
+        }
+        choices.update(ctx.params.get("choices") or {})
         return ActivityReading(
             people=set(emails),
             users={activity.logged_by_email, *(p.email for p in internal)},
             phones=set(by_phone),
+            leads=lead_parents(maps.values()).union(*(lead_chosen(c) for c in choices.values())),
+            choices=choices,
             activity=activity,
             external=external,
             internal=internal,
@@ -106,14 +125,7 @@ class ActivityLog(Executor[ActivityReading]):
         gets no Task; 2. still several: a person confirms first, nothing is logged;
         3. one Task per participant with a record (or a Lead made for them)."""
         emails = reading.emails
-        choices: dict[str, dict[str, Any]] = {
-            c.email or c.phone: {"object": c.salesforce_object, "id": c.salesforce_id}
-            for c in MatchChoice.objects.filter(tenant=ctx.tenant).filter(
-                Q(email__in=[e for e in emails if not is_e164(e)])
-                | Q(phone__in=list(reading.by_phone))
-            )
-        }
-        choices.update(ctx.params.get("choices") or {})
+        choices = {key: _followed(choice, directory) for key, choice in reading.choices.items()}
         lead_requests = {e for e, c in choices.items() if c.get("object") == "create_lead"}
         chosen, ambiguous = activity_people(
             directory, emails, {e: c for e, c in choices.items() if e not in lead_requests}
@@ -253,6 +265,15 @@ class ActivityLog(Executor[ActivityReading]):
         )
         plan.cuts.extend(payload.cuts)
         return True
+
+
+def _followed(choice: dict[str, Any], directory: Directory) -> dict[str, Any]:
+    """A choice of a Lead converted since, as a choice of the Contact it became (the
+    remembered ones were moved already; one given with the job is read this way)."""
+    moved = directory.conversion_of(str(choice.get("id") or "")) if lead_chosen(choice) else None
+    if moved is None:
+        return choice
+    return {**choice, "object": SObject.CONTACT.value, "id": moved.contact_id}
 
 
 def _number_of(participant: ActivityParticipant, reading: ActivityReading) -> str:

@@ -8,7 +8,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from integrations.enums import Purpose
-from integrations.executors.base import Executor, JobContext, Reading, needs_review, skipped
+from integrations.executors.base import (
+    Executor,
+    JobContext,
+    Reading,
+    lead_chosen,
+    lead_parents,
+    needs_review,
+    skipped,
+)
 from integrations.executors.notes import event_plan, meeting_note_spec, note_plan, target_of
 from integrations.salesforce.domains import DOMAIN_LEVEL, company_domain
 from integrations.salesforce.matching import AutoMatch, Directory, auto_match, external_emails
@@ -78,6 +86,8 @@ class MeetingAutoSync(Executor[MeetingReading]):
         return MeetingReading(
             people=set(emails),
             domains=set(companies.values()),
+            leads=lead_parents(ctx.mappings(Meeting, [meeting.pk]).values())
+            | lead_chosen(ctx.params.get("target")),
             meeting=meeting,
             emails=emails,
             companies=companies,
@@ -95,7 +105,7 @@ class MeetingAutoSync(Executor[MeetingReading]):
         earlier = Parent.of_mapping(note) if note is not None else None
         chosen = ctx.params.get("target")
         if chosen:
-            target = target_of(chosen)
+            target = target_of(chosen, directory)
             why = f"Linked to the {target.sobject} chosen by a person ({target.name or target.id})."
         elif earlier is not None:
             target = earlier
@@ -148,6 +158,7 @@ class MeetingAutoSync(Executor[MeetingReading]):
             target=target,
             contacts=found.contacts,
             leads=found.leads,
+            directory=directory,
         )
         if not spec.highlights:
             why += " The meeting has no highlights, so no Note was written."

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 from urllib.parse import urlencode
@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 from django.db import models
 from django.urls import reverse
 
-from integrations.enums import Purpose
+from integrations.enums import Purpose, SObject
 from integrations.models import IntegrationSettings, SalesforceConnection, SyncJob, SyncMapping
 from integrations.salesforce.matching import Directory
 from integrations.sync.mappings import mappings_of
@@ -76,6 +76,23 @@ class Reading:
     users: set[str] = field(default_factory=set)  # active Users by email
     domains: set[str] = field(default_factory=set)  # Accounts by Website domain
     phones: set[str] = field(default_factory=set)  # Contacts and Leads by E.164 number
+    # Leads the job would write to or link to (its records point at them, or a choice
+    # names them): each is checked for a conversion before anything is written.
+    leads: set[str] = field(default_factory=set)
+
+
+def lead_parents(*rows: Iterable[SyncMapping]) -> set[str]:
+    """The Leads these rows' records are linked to (a Note's, Event's or Task's)."""
+    return {
+        row.parent_id for group in rows for row in group if row.parent_object == SObject.LEAD
+    } - {""}
+
+
+def lead_chosen(chosen: dict[str, Any] | None) -> set[str]:
+    """The Lead a person's choice names (job params), if it names one."""
+    if chosen and chosen.get("object") == SObject.LEAD and chosen.get("id"):
+        return {str(chosen["id"])}
+    return set()
 
 
 R = TypeVar("R", bound=Reading)

@@ -7,7 +7,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from integrations.enums import Purpose, SObject
-from integrations.executors.base import Executor, JobContext, Reading, needs_review, skipped
+from integrations.executors.base import (
+    Executor,
+    JobContext,
+    Reading,
+    lead_chosen,
+    lead_parents,
+    needs_review,
+    skipped,
+)
 from integrations.models import SyncMapping
 from integrations.salesforce import payloads
 from integrations.salesforce.matching import Directory, Person
@@ -31,7 +39,7 @@ class BookingLog(Executor[BookingReading]):
             return skipped("The booking no longer exists.")
         task = ctx.mappings(Booking, [booking.pk]).get((booking.pk, Purpose.BOOKING_TASK))
         if task is not None and task.live:
-            return BookingReading(booking=booking, task=task)
+            return BookingReading(booking=booking, task=task, leads=lead_parents([task]))
         if not ctx.settings.log_scheduled_meetings:
             return skipped("Logging scheduled meetings is off for this tenant.")
         if not booking.booked_by_guest:
@@ -39,7 +47,12 @@ class BookingLog(Executor[BookingReading]):
         if booking.status == Booking.Status.CANCELLED and (task is None or not task.parent_id):
             return skipped("The booking was cancelled before it was logged.")
         return BookingReading(
-            people={booking.guest_email}, users={booking.host_email}, booking=booking, task=task
+            people={booking.guest_email},
+            users={booking.host_email},
+            leads=lead_parents([task] if task is not None else [])
+            | lead_chosen(ctx.params.get("target")),
+            booking=booking,
+            task=task,
         )
 
     def plan(self, ctx: JobContext, reading: BookingReading, directory: Directory) -> Plan | Finish:
@@ -103,6 +116,12 @@ class BookingLog(Executor[BookingReading]):
                 f"The host {booking.host_email} has no active Salesforce user with that email."
             )
         chosen = ctx.params.get("target")
+        moved = (
+            directory.conversion_of(str(chosen["id"])) if chosen and lead_chosen(chosen) else None
+        )
+        if moved is not None:
+            guest = Person("Contact", moved.contact_id, booking.guest_email, moved.contact_name)
+            return guest, host
         if chosen:
             return Person(
                 _kind(chosen["object"]), chosen["id"], booking.guest_email, chosen.get("name", "")

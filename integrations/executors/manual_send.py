@@ -10,7 +10,14 @@ from typing import Any
 
 from integrations.enums import Operation, Purpose, SObject
 from integrations.executors.auto_sync import external_attendees
-from integrations.executors.base import Executor, JobContext, Reading, needs_review, skipped
+from integrations.executors.base import (
+    Executor,
+    JobContext,
+    Reading,
+    lead_chosen,
+    needs_review,
+    skipped,
+)
 from integrations.executors.notes import (
     event_plan,
     highlight_note_spec,
@@ -44,7 +51,11 @@ class HighlightsSend(Executor[SendReading]):
             return skipped("None of the chosen highlights exists any more.")
         emails = external_attendees(meeting, ctx.tenant.internal_domains)
         return SendReading(
-            people=set(emails), meeting=meeting, highlights=highlights, emails=emails
+            people=set(emails),
+            leads=lead_chosen(ctx.params.get("target")),
+            meeting=meeting,
+            highlights=highlights,
+            emails=emails,
         )
 
     def plan(self, ctx: JobContext, reading: SendReading, directory: Directory) -> Plan | Finish:
@@ -58,7 +69,7 @@ class HighlightsSend(Executor[SendReading]):
         started = ctx.mappings(Meeting, [meeting.pk]).get((meeting.pk, Purpose.CREATED_ACCOUNT))
         resuming = bool(ctx.params.get("create")) and started is not None and started.live
         if chosen:
-            target = target_of(chosen)
+            target = target_of(chosen, directory)
         elif not found.situation.offers_creation and not resuming:
             # SPEC 3.1 creates an Account only when the Contacts belong to none (or
             # nobody matches); moving Contacts away from their Account is not ours.
@@ -88,6 +99,7 @@ class HighlightsSend(Executor[SendReading]):
                 mapping=event,
                 target=target,
                 contacts=[] if creating else found.contacts,
+                directory=directory,
             )
         plan.reason = (
             f"{len(reading.highlights)} highlight(s) sent as Notes to "

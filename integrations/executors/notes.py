@@ -11,7 +11,7 @@ from integrations.enums import Purpose, SObject
 from integrations.executors.base import JobContext
 from integrations.models import IntegrationSettings, SyncMapping
 from integrations.salesforce import payloads
-from integrations.salesforce.matching import Candidate, Person, event_people
+from integrations.salesforce.matching import Candidate, Directory, Person, event_people
 from integrations.salesforce.writer import Ref
 from integrations.sync.plan import Parent, Plan, Slot
 from meetings.models import Attendee, Highlight, Meeting
@@ -186,13 +186,25 @@ def event_plan(
     target: Parent | None,
     contacts: Sequence[Person] = (),
     leads: Sequence[Person] = (),
+    directory: Directory | None = None,
 ) -> None:
     """The meeting's Event: updated once it exists; else created at `target` (or where
-    it was), naming the matched people (SPEC 3.3)."""
+    it was), naming the matched people (SPEC 3.3). An Event of a Lead converted since
+    (`directory` says) names the converted Contact and is related to its Account."""
     if ctx.settings.highlights_destination != IntegrationSettings.Destination.NOTES_AND_EVENTS:
         return
     payload = payloads.event_payload(meeting_view(meeting), page_url=meeting_page_url(ctx, meeting))
     fields: dict[str, Any] = payload.fields
+    at = target or (Parent.of_mapping(mapping) if mapping is not None else None)
+    moved = (
+        directory.conversion_into(at.id)
+        if directory is not None and at is not None and isinstance(at.id, str)
+        else None
+    )
+    if moved is not None:
+        fields["WhoId"] = moved.contact_id
+        if moved.account_id:
+            fields["WhatId"] = moved.account_id
     if mapping is not None and mapping.live:
         # Jobs of one meeting run one at a time and read its title and times when they
         # run, so the newest always goes out last; the Event carries no version.
@@ -210,7 +222,7 @@ def event_plan(
         fields["WhatId"] = where.id
     elif where.sobject in (SObject.CONTACT, SObject.LEAD) and not who:
         who = str(where.id)
-    if who:
+    if who and "WhoId" not in fields:
         fields["WhoId"] = who
     event = plan.create(
         "event",
@@ -283,6 +295,15 @@ def _relations_restore(
         )
 
 
-def target_of(chosen: dict[str, Any]) -> Parent:
-    """A record a person chose (job params), as a Parent."""
-    return Parent.of(Candidate(chosen["object"], chosen["id"], chosen.get("name", "")))
+def target_of(chosen: dict[str, Any], directory: Directory | None = None) -> Parent:
+    """A record a person chose (job params), as a Parent; a Lead converted since the
+    choice (`directory` says), as the Contact it became."""
+    target = Parent.of(Candidate(chosen["object"], chosen["id"], chosen.get("name", "")))
+    moved = (
+        directory.conversion_of(str(target.id))
+        if directory is not None and target.sobject == SObject.LEAD
+        else None
+    )
+    if moved is not None:
+        return Parent(SObject.CONTACT, moved.contact_id, moved.contact_name)
+    return target

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from integrations.enums import Purpose
-from integrations.executors.base import Executor, JobContext, Reading, skipped
+from integrations.executors.base import Executor, JobContext, Reading, lead_parents, skipped
 from integrations.executors.notes import (
     event_plan,
     highlight_note_spec,
@@ -47,7 +47,12 @@ class HighlightPropagate(Executor[HighlightReading]):
                 "This highlight is not in Salesforce yet; its changes flow there once it is "
                 "sent or auto-synced."
             )
-        return HighlightReading(highlight=highlight, own=own, shared=shared)
+        return HighlightReading(
+            leads=lead_parents(own.values(), shared.values()),
+            highlight=highlight,
+            own=own,
+            shared=shared,
+        )
 
     def plan(
         self, ctx: JobContext, reading: HighlightReading, directory: Directory
@@ -87,7 +92,11 @@ class MeetingPropagate(Executor[MeetingChangeReading]):
         if not any(m.live for m in [*mappings.values(), *own.values()]):
             return skipped("The meeting is not in Salesforce yet; nothing to update.")
         return MeetingChangeReading(
-            meeting=meeting, mappings=mappings, own=own, highlights=highlights
+            leads=lead_parents(mappings.values(), own.values()),
+            meeting=meeting,
+            mappings=mappings,
+            own=own,
+            highlights=highlights,
         )
 
     def plan(
@@ -97,7 +106,7 @@ class MeetingPropagate(Executor[MeetingChangeReading]):
         plan = ctx.new_plan()
         event = mappings.get((meeting.pk, Purpose.MEETING_EVENT))
         if event is not None and event.live:
-            event_plan(ctx, plan, meeting=meeting, mapping=event, target=None)
+            event_plan(ctx, plan, meeting=meeting, mapping=event, target=None, directory=directory)
         # Notes that exist are re-rendered; one deleted in Salesforce is made again
         # where it was (its row kept the record it was linked to).
         note = meeting_note_spec(meeting, mappings)

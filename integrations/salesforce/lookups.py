@@ -11,7 +11,13 @@ from urllib.parse import quote_plus
 from integrations.salesforce.client import SalesforceClient, format_soql
 from integrations.salesforce.domains import domain_and_parents, website_domain
 from integrations.salesforce.errors import error_from_body
-from integrations.salesforce.matching import CompanyAccount, Directory, Opportunity, Person
+from integrations.salesforce.matching import (
+    CompanyAccount,
+    Conversion,
+    Directory,
+    Opportunity,
+    Person,
+)
 from integrations.salesforce.phones import region_of, stored_number_matches
 from integrations.salesforce.soql import MAX_QUERY_URL_BYTES, in_list_queries, query_url
 
@@ -51,6 +57,12 @@ OPPORTUNITIES = (
     "SELECT ContactId, OpportunityId, Opportunity.Name, Opportunity.AccountId, "
     "Opportunity.Account.Name, Opportunity.Owner.Name, Opportunity.IsClosed "
     "FROM OpportunityContactRole WHERE Contact.Email IN {values}"
+)
+# Leads the jobs know, when converted: where their records go now (see `Conversion`).
+CONVERSIONS = (
+    "SELECT Id, Name, ConvertedContactId, ConvertedContact.Name, ConvertedAccountId, "
+    "ConvertedAccount.Name, ConvertedOpportunityId FROM Lead "
+    "WHERE IsConverted = true AND Id IN {values}"
 )
 # Accounts by the domain of their Website (the match order's Domain step). LIKE is
 # coarse ("%initech.example%" also finds "notinitech.example"): the rows are filtered
@@ -137,9 +149,10 @@ def directory_fetch(
     user_emails: Iterable[str] = (),
     domains: Iterable[str] = (),
     phones: Iterable[str] = (),
+    leads: Iterable[str] = (),
 ) -> Directory:
     """Everything the matching rules need to know about these addresses and (E.164)
-    phone numbers."""
+    phone numbers, and which of these known Leads (`leads`, by Id) are converted."""
     people = sorted({e.lower() for e in people_emails if e})
     users = sorted({e.lower() for e in user_emails if e})
     # Company domains: the Accounts whose Website is on one (or on a domain it is a
@@ -151,6 +164,7 @@ def directory_fetch(
         (LEADS, "leads", people),
         (OPPORTUNITIES, "opportunities", people),
         (USERS, "users", users),
+        (CONVERSIONS, "conversions", sorted({i for i in leads if i})),
     ):
         if emails:
             queries.extend((kind, soql) for soql in in_list_queries(template, emails))
@@ -229,6 +243,17 @@ def directory_from_rows(rows: dict[str, list[dict[str, Any]]]) -> Directory:
                     domain,
                     owner_name=_parent(row, "Owner", "Name"),
                 )
+            )
+    for row in rows.get("conversions", []):
+        if row.get("ConvertedContactId"):
+            directory.conversions[row["Id"][:15]] = Conversion(
+                row["Id"],
+                row["ConvertedContactId"],
+                row.get("ConvertedAccountId") or "",
+                row.get("ConvertedOpportunityId") or "",
+                lead_name=row.get("Name") or "",
+                contact_name=_parent(row, "ConvertedContact", "Name"),
+                account_name=_parent(row, "ConvertedAccount", "Name"),
             )
     for key in directory.accounts:
         directory.accounts[key].sort(key=lambda a: a.id)

@@ -54,6 +54,31 @@ class Opportunity:
 
 
 @dataclass(frozen=True)
+class Conversion:
+    """A Lead converted in Salesforce, and the records it became (SOAP API Developer
+    Guide, "convertLead()": the Lead keeps ConvertedContactId, ConvertedAccountId and,
+    unless none was made, ConvertedOpportunityId)."""
+
+    lead_id: str
+    contact_id: str
+    account_id: str
+    opportunity_id: str = ""
+    lead_name: str = ""
+    contact_name: str = ""
+    account_name: str = ""
+
+    def describe(self) -> str:
+        """The conversion in the words of a job's log."""
+        lead = f"{self.lead_name} ({self.lead_id})" if self.lead_name else self.lead_id
+        contact = self.contact_name or self.contact_id
+        account = self.account_name or self.account_id
+        return (
+            f"Lead {lead} was converted in Salesforce: what the portal keeps for it now "
+            f"follows Contact {contact} and Account {account}."
+        )
+
+
+@dataclass(frozen=True)
 class CompanyAccount:
     """An Account found by the domain of its Website (the match order's Domain step)."""
 
@@ -99,6 +124,17 @@ class Directory:
     # Contacts and Leads found by phone, keyed by E.164 number (Contacts first).
     phone_people: dict[str, list[Person]] = field(default_factory=dict)
     accounts: dict[str, list[CompanyAccount]] = field(default_factory=dict)  # by Website domain
+    # Leads the jobs know (their records point at them, or a choice names them) that
+    # are converted, by the Lead's Id in its 15-character form (see `conversion_of`).
+    conversions: dict[str, Conversion] = field(default_factory=dict)
+
+    def conversion_of(self, lead_id: str) -> Conversion | None:
+        """The conversion of a Lead, whichever of its Id's two forms is given."""
+        return self.conversions.get(lead_id[:15]) if lead_id else None
+
+    def conversion_into(self, contact_id: str) -> Conversion | None:
+        """The conversion that made (or merged into) this Contact, if this round read one."""
+        return next((c for c in self.conversions.values() if c.contact_id == contact_id), None)
 
     def accounts_of_domain(self, domain: str) -> list[CompanyAccount]:
         """The Accounts whose Website is on `domain` or on the closest domain it is a

@@ -38,10 +38,11 @@ from integrations.outbox.enqueue import sync_job_enqueue
 from integrations.salesforce.client import SalesforceClient
 from integrations.salesforce.errors import SalesforceError
 from integrations.salesforce.lookups import directory_fetch
-from integrations.salesforce.matching import Directory
+from integrations.salesforce.matching import Conversion, Directory
 from integrations.salesforce.payloads import cut_sentences
 from integrations.salesforce.writer import Result, writes_execute
 from integrations.sync.connection import connection_needs_reauth
+from integrations.sync.conversions import conversions_follow
 from integrations.sync.doubt import grace_start, landing_wait, rows_in_doubt
 from integrations.sync.mappings import (
     ClaimLost,
@@ -126,6 +127,7 @@ def _steps(client: SalesforceClient, claim: Claim, runs: list[Run]) -> None:
     except SalesforceError as error:
         _all_fail(runs, error)
         return
+    _conversions(runs, directory)
     for run in runs:
         _guarded(run, lambda r: _plan(r, directory))
     planned = [r for r in runs if r.open and r.plan is not None]
@@ -191,11 +193,37 @@ def _lookups(client: SalesforceClient, runs: list[Run]) -> Directory:
     users = set().union(*(r.users for r in readings)) if readings else set()
     phones = set().union(*(r.phones for r in readings)) if readings else set()
     domains = set().union(*(r.domains for r in readings)) if readings else set()
-    if not people and not users and not phones and not domains:
+    leads = set().union(*(r.leads for r in readings)) if readings else set()
+    if not people and not users and not phones and not domains and not leads:
         return Directory()
     return directory_fetch(
-        client, people_emails=people, user_emails=users, phones=phones, domains=domains
+        client,
+        people_emails=people,
+        user_emails=users,
+        phones=phones,
+        domains=domains,
+        leads=leads,
     )
+
+
+def _conversions(runs: list[Run], directory: Directory) -> None:
+    """Leads the jobs know that are converted: their rows and choices move to the
+    converted records (see `conversions`), and each job concerned reads again, so it
+    plans with them; its log says why. Rare, so each job moves its own, in its own
+    error boundary."""
+    for run in runs:
+        if run.reading is None:
+            continue
+        found = [c for lead in sorted(run.reading.leads) if (c := directory.conversion_of(lead))]
+        if found:
+            _guarded(run, lambda r, f=found: _follow(r, f))  # type: ignore[misc]
+
+
+def _follow(run: Run, found: list[Conversion]) -> None:
+    conversions_follow(run.ctx.tenant, {c.lead_id[:15]: c for c in found})
+    run.notes.extend(dict.fromkeys(c.describe() for c in found))
+    run.ctx.preloaded.clear()
+    _read(run)
 
 
 def _plan(run: Run, directory: Directory) -> None:
