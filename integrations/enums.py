@@ -21,10 +21,14 @@ class Operation(models.TextChoices):
 
 
 # Jobs whose plans never depend on each other's results, so a worker may run them
-# together in one batch (creating organisations or Leads waits on its own answers).
+# together in one batch (creating an organisation by hand, or a Lead on its own, waits
+# on its own answers). An activity's plan may create a Lead for a participant and point
+# its Task at it: in a batch the Lead goes out first and the Task after it; should the
+# Task fail, the Lead's row is kept and the retry uses that Lead.
 BATCHABLE: frozenset[str] = frozenset(
     {
         Operation.MEETING_PROCESSED,
+        Operation.ACTIVITY_SYNC,
         Operation.BOOKING_SYNC,
         Operation.HIGHLIGHT_SYNC,
         Operation.MEETING_SYNC,
