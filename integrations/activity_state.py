@@ -9,18 +9,28 @@ words can never disagree."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
-from django.db.models import Case, Count, OuterRef, QuerySet, Subquery, Value, When
+from django.db.models import Case, Count, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
 
 from integrations.enums import Operation, Purpose
 from integrations.models import MatchChoice, SyncJob, SyncMapping
+from integrations.participants import (
+    PhoneBook,
+    participant_internal,
+    participant_key,
+    phone_book,
+)
 from integrations.salesforce.errors import error_advice
-from integrations.selectors import salesforce_connection_for_tenant
+from integrations.selectors import (
+    salesforce_connection_for_tenant,
+)
+from integrations.services.choices import person_shown
 from meetings.models import Activity, ActivityParticipant
 from scheduler.models import Booking
 from tenants.models import Tenant
@@ -57,7 +67,7 @@ class RowState:
     detail: str
     job_id: int | None = None
     # Whether asking to log it now makes sense: not logged, and someone outside is
-    # known by an address (Salesforce is searched by email).
+    # known by an address or a phone number (what Salesforce is searched by).
     can_log: bool = False
 
     @property
@@ -143,13 +153,18 @@ def _failure(row: Any) -> str:
     return error_advice(code, reason) if code else reason or "The last try failed."
 
 
-def call_outside(activity: Activity, tenant: Tenant) -> list[ActivityParticipant]:
+def call_outside(activity: Activity, tenant: Tenant, book: PhoneBook) -> list[ActivityParticipant]:
     """The people outside the tenant in a call (read from the prefetched rows)."""
-    return [
-        p
-        for p in activity.participants.all()
-        if not (p.email and tenant.is_internal_email(p.email))
-    ]
+    return [p for p in activity.participants.all() if not participant_internal(p, tenant, book)]
+
+
+# A number in E.164 in a job's words ("+14155550100"), as the jobs name phone-only people.
+_E164_IN_TEXT = re.compile(r"(?<![\w+])\+\d{8,15}\b")
+
+
+def _numbers_shown(text: str) -> str:
+    """A job's words with each E.164 number as a person reads it ("+1 415-555-0100")."""
+    return _E164_IN_TEXT.sub(lambda found: person_shown(found.group()), text)
 
 
 def _detail(row: Any, state: LogState, logged: str) -> str:
@@ -160,17 +175,19 @@ def _detail(row: Any, state: LogState, logged: str) -> str:
     if state == LogState.LOGGING:
         return "Being sent to Salesforce now."
     if state == LogState.FAILED:
-        return _failure(row)
-    return str(row.last_job_reason or "Not sent to Salesforce yet.")
+        return _numbers_shown(_failure(row))
+    return _numbers_shown(str(row.last_job_reason or "Not sent to Salesforce yet."))
 
 
-def call_row_state(activity: Activity, tenant: Tenant) -> RowState:
+def call_row_state(activity: Activity, tenant: Tenant, book: PhoneBook) -> RowState:
     """A call's state in words, from what `calls_with_state` computed."""
     row: Any = activity
     state = LogState(row.log_state)
     count = row.records_logged
     detail = _detail(row, state, f"{count} Task{'s' if count != 1 else ''} in Salesforce.")
-    can_log = state == LogState.NOT_LOGGED and any(p.email for p in call_outside(activity, tenant))
+    can_log = state == LogState.NOT_LOGGED and any(
+        participant_key(p, book) for p in call_outside(activity, tenant, book)
+    )
     return RowState(state, detail, row.last_job_id, can_log)
 
 
@@ -180,12 +197,15 @@ class ParticipantMatch:
 
     participant: ActivityParticipant
     internal: bool
+    # What they are looked up by: their address, or their number in E.164 when known
+    # only by phone ("" when neither is usable); choices and candidates are keyed by it.
+    key: str = ""
     # The Task logged for them, and the Lead made for them, when there are.
     task: SyncMapping | None = None
     lead: SyncMapping | None = None
-    # The record someone chose for this address before (asked no more).
+    # The record someone chose for this address or number before (asked no more).
     remembered: MatchChoice | None = None
-    # The records their address matches, when a person must choose among them.
+    # The records their address or number matches, when a person must choose.
     candidates: list[dict[str, str]] = field(default_factory=list)
 
     @property
@@ -193,10 +213,20 @@ class ParticipantMatch:
         return self.participant.email
 
     @property
+    def by_phone(self) -> bool:
+        """Known only by phone, and looked up by that number."""
+        return bool(self.key) and not self.participant.email
+
+    @property
+    def shown_as(self) -> str:
+        """Their address, or their number as a person reads it ("+1 415-555-0100")."""
+        return person_shown(self.key) if self.key else self.participant.phone
+
+    @property
     def askable(self) -> bool:
         """Whether logging can still be asked for this person: outside, known by an
-        address (Salesforce is searched by email) and without a Task yet."""
-        return not self.internal and bool(self.email) and self.task is None
+        address or a phone number and without a Task yet."""
+        return not self.internal and bool(self.key) and self.task is None
 
 
 @dataclass
@@ -228,11 +258,15 @@ class CallState:
 
     @property
     def askable(self) -> list[ParticipantMatch]:
-        """Who the log form asks about: when a job waits for a choice, the addresses it
-        asks about; otherwise everyone outside still without a Task."""
-        if self.review_job is not None:
-            return [p for p in self.participants if p.candidates]
-        return [p for p in self.participants if p.askable]
+        """Who the log form asks about: when a job waits for a choice, the addresses and
+        numbers it asks about; otherwise everyone outside still without a Task. Each
+        address or number once, as the job answers for it once."""
+        choosing = self.review_job is not None
+        asked = [p for p in self.participants if (p.candidates if choosing else p.askable)]
+        once: dict[str, ParticipantMatch] = {}
+        for person in asked:
+            once.setdefault(person.key, person)
+        return list(once.values())
 
 
 def instance_url(tenant: Tenant) -> str:
@@ -249,7 +283,8 @@ def call_get(*, tenant: Tenant, external_id: str) -> Activity | None:
 def call_state(*, tenant: Tenant, activity: Activity) -> CallState:
     """Everything the call's page shows about Salesforce. `activity` comes from
     `call_get` (with its state computed)."""
-    row = call_row_state(activity, tenant)
+    book = phone_book(tenant)
+    row = call_row_state(activity, tenant, book)
     participants = list(activity.participants.all())
     records = SyncMapping.objects.filter(
         tenant=tenant,
@@ -260,8 +295,15 @@ def call_state(*, tenant: Tenant, activity: Activity) -> CallState:
     by_participant: dict[tuple[int, str], SyncMapping] = {
         (r.object_id, r.purpose): r for r in records if r.live
     }
+    keys = {p.pk: participant_key(p, book) for p in participants}
     emails = [p.email for p in participants if p.email]
-    remembered = {c.email: c for c in MatchChoice.objects.filter(tenant=tenant, email__in=emails)}
+    numbers = [keys[p.pk] for p in participants if keys[p.pk] and not p.email]
+    remembered = {
+        c.email or c.phone: c
+        for c in MatchChoice.objects.filter(tenant=tenant).filter(
+            Q(email__in=emails) | Q(phone__in=numbers)
+        )
+    }
     waiting_job = None
     if row.state in (LogState.NEEDS_CHOICE, LogState.FAILED) and row.job_id is not None:
         waiting_job = SyncJob.objects.filter(tenant=tenant, pk=row.job_id).first()
@@ -270,11 +312,12 @@ def call_state(*, tenant: Tenant, activity: Activity) -> CallState:
     matches = [
         ParticipantMatch(
             participant=p,
-            internal=bool(p.email) and tenant.is_internal_email(p.email),
+            internal=participant_internal(p, tenant, book),
+            key=keys[p.pk],
             task=by_participant.get((p.pk, Purpose.ACTIVITY_TASK)),
             lead=by_participant.get((p.pk, Purpose.PARTICIPANT_LEAD)),
-            remembered=remembered.get(p.email) if p.email else None,
-            candidates=[c for c in candidates if p.email and c.get("email") == p.email],
+            remembered=remembered.get(keys[p.pk]) if keys[p.pk] else None,
+            candidates=[c for c in candidates if keys[p.pk] and c.get("email") == keys[p.pk]],
         )
         for p in participants
     ]

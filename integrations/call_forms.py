@@ -1,7 +1,7 @@
 """The form of a call's page that asks Salesforce to log it: for each outside person
-it asks about, which record they are (one of the records their address matches), or
-that a Lead is to be made for them. The services check the answers; this only shapes
-them."""
+it asks about (by address, or by number for someone known only by phone), which record
+they are (one of the records their address or number matches), or that a Lead is to be
+made for them. The services check the answers; this only shapes them."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from typing import Any
 from django import forms
 
 from integrations.activity_state import ParticipantMatch
-from integrations.services.choices import CREATE_LEAD
+from integrations.services.choices import CREATE_LEAD, person_shown
 
-# "Find their record by email, as logging does" (no answer sent for that address).
+# "Find their record as logging does" (no answer sent for that address or number).
 BY_EMAIL = "by_email"
 
 
@@ -22,9 +22,11 @@ def record_value(candidate: dict[str, Any]) -> str:
 
 
 class CallLogForm(forms.Form):
-    """One radio group (`choice_<n>`) and one company field (`company_<n>`) per person
-    asked about. With `choosing` (a job waits for the choice), each person must be
-    answered with a record or a Lead; otherwise matching by email is the default."""
+    """Per person asked about: whom the answer is for (`person_<n>`, their address or
+    E.164 number, so that an answer never lands on someone else), one radio group
+    (`choice_<n>`) and one company field (`company_<n>`). With `choosing` (a job waits
+    for the choice), each person must be answered with a record or a Lead; otherwise
+    matching by address or number is the default."""
 
     def __init__(
         self, *args: Any, people: list[ParticipantMatch], choosing: bool, **kwargs: Any
@@ -33,23 +35,28 @@ class CallLogForm(forms.Form):
         self.people = people
         self.choosing = choosing
         for index, person in enumerate(people):
-            offered = [(record_value(c), _candidate_words(c)) for c in person.candidates]
-            if not choosing:
-                offered.append((BY_EMAIL, _by_email_words(person)))
-            self.fields[f"choice_{index}"] = forms.ChoiceField(
-                label=person.email,
-                choices=[*offered, (CREATE_LEAD, "Create a Lead")],
-                widget=forms.RadioSelect,
+            self.fields[f"person_{index}"] = forms.CharField(
+                widget=forms.HiddenInput, initial=person.key, max_length=254, required=False
+            )
+            # The radios are laid out by the template; which values are acceptable is
+            # the services' to say (`call_answers_check`).
+            self.fields[f"choice_{index}"] = forms.CharField(
+                label=person.shown_as,
+                required=choosing,
                 initial=None if choosing else BY_EMAIL,
                 error_messages={
-                    "required": f"Choose which record {person.email} is, or create a Lead."
+                    "required": f"Choose which record {person.shown_as} is, or create a Lead."
                 },
             )
             self.fields[f"company_{index}"] = forms.CharField(
                 label="Company of the new Lead",
                 max_length=255,
                 required=False,
-                help_text="Taken from the email's domain when left empty.",
+                help_text=(
+                    'Left empty, the Lead\'s company is "Unknown".'
+                    if person.by_phone
+                    else "Taken from the email's domain when left empty."
+                ),
             )
 
     def rows(self) -> list[dict[str, Any]]:
@@ -61,10 +68,14 @@ class CallLogForm(forms.Form):
             rows.append(
                 {
                     "person": person,
+                    "key": self[f"person_{index}"],
                     "choice": choice,
                     "company": self[f"company_{index}"],
                     "chosen": str(choice.value() or ""),
-                    "candidates": [{**c, "value": record_value(c)} for c in person.candidates],
+                    "candidates": [
+                        {**c, "value": record_value(c), "shown": person_shown(c.get("email", ""))}
+                        for c in person.candidates
+                    ],
                     "create_lead": CREATE_LEAD,
                     "by_email": BY_EMAIL,
                     "by_email_words": _by_email_words(person),
@@ -73,35 +84,28 @@ class CallLogForm(forms.Form):
         return rows
 
     def choices(self) -> dict[str, dict[str, str]]:
-        """Per address answered: `{"object", "id", "name"}` for a record offered, or
-        `{"object": "create_lead", "company"}`; addresses left to matching are absent."""
+        """Per address or number answered: `{"object", "id"}` for a record, or
+        `{"object": "create_lead", "company"}`; those left to matching are absent."""
         answers: dict[str, dict[str, str]] = {}
         for index, person in enumerate(self.people):
+            # An answer sent without saying whom it is for is for the person shown there.
+            key = self.cleaned_data[f"person_{index}"].strip() or person.key
             value = self.cleaned_data[f"choice_{index}"]
             if value == CREATE_LEAD:
                 company = self.cleaned_data[f"company_{index}"].strip()
-                answers[person.email] = {"object": CREATE_LEAD, "company": company}
-            elif value != BY_EMAIL:
+                answers[key] = {"object": CREATE_LEAD, "company": company}
+            elif value and value != BY_EMAIL:
                 sobject, _, record_id = value.partition(":")
-                name = next(
-                    (c.get("name", "") for c in person.candidates if c.get("id") == record_id),
-                    "",
-                )
-                answers[person.email] = {"object": sobject, "id": record_id, "name": name}
+                answers[key] = {"object": sobject, "id": record_id}
         return answers
-
-
-def _candidate_words(candidate: dict[str, Any]) -> str:
-    words = f"{candidate.get('object')} {candidate.get('name') or candidate.get('id')}"
-    if candidate.get("account"):
-        words += f", {candidate['account']}"
-    return words
 
 
 def _by_email_words(person: ParticipantMatch) -> str:
     if person.remembered is not None:
         return (
-            f"The record chosen before ({person.remembered.salesforce_object} "
-            f"{person.remembered.salesforce_id})"
+            f"The record chosen before for this {'number' if person.by_phone else 'address'} "
+            f"({person.remembered.salesforce_object} {person.remembered.salesforce_id})"
         )
+    if person.by_phone:
+        return "Find their Contact or Lead by phone number"
     return "Find their Contact or Lead by email"

@@ -12,6 +12,7 @@ from core.errors import Conflict, InvalidInput, Unavailable
 from integrations.enums import Operation
 from integrations.models import SalesforceConnection, SyncJob
 from integrations.outbox.enqueue import sync_job_enqueue
+from integrations.participants import participant_internal, participant_key, phone_book
 from integrations.salesforce.errors import SalesforceError
 from integrations.salesforce.lookups import directory_fetch
 from integrations.salesforce.matching import Directory, external_emails, manual_match
@@ -21,6 +22,7 @@ from integrations.services.choices import (
     PersonChoice,
     match_choice_remember,
     person_choice,
+    person_shown,
     record_choice,
 )
 from integrations.sync.connection import connection_client, connection_needs_reauth
@@ -167,29 +169,40 @@ def activity_log(
     choices: dict[str, Any] | None = None,
     requested_by: User | None = None,
 ) -> SyncJob:
-    """Log an activity now. `choices` maps a participant's email to the record it is
+    """Log an activity now. `choices` maps a participant's key (their email, or for
+    someone known only by phone their number in E.164) to the record it is
     ({"object": "Contact", "id": ...}) or to {"object": "create_lead", "company": ...};
-    each choice is remembered for that address."""
+    each choice is remembered for that address or number."""
+    book = phone_book(activity.tenant)
     participants = list(activity.participants.all())
-    emails = {p.email for p in participants if p.email}
-    if not any(not p.email or not activity.tenant.is_internal_email(p.email) for p in participants):
+    outside = {
+        participant_key(p, book)
+        for p in participants
+        if not participant_internal(p, activity.tenant, book)
+    }
+    if not outside:
         raise InvalidInput(
             "Only internal users took part in this activity; internal activities are not "
             "logged to Salesforce, so nothing was sent.",
             field="participants",
         )
     picked: dict[str, PersonChoice] = {}
-    for raw_email, value in (choices or {}).items():
-        email = raw_email.strip().lower()
-        if email not in emails:
-            raise InvalidInput(f"{email} did not take part in this activity.", field="choices")
-        picked[email] = person_choice(value)
+    for raw_key, value in (choices or {}).items():
+        key = raw_key.strip().lower()
+        if key not in outside:
+            raise InvalidInput(
+                f"{person_shown(key)} is not one of this activity's outside participants "
+                "(a participant known only by phone is named by their number in E.164, "
+                "e.g. +14155550100).",
+                field="choices",
+            )
+        picked[key] = person_choice(value)
     params: dict[str, Any] = {"requested": True, "choices": picked}
     with transaction.atomic():
-        for email, choice in picked.items():
+        for key, choice in picked.items():
             if choice["object"] != CREATE_LEAD:
                 match_choice_remember(
-                    tenant=activity.tenant, email=email, choice=choice, user=requested_by
+                    tenant=activity.tenant, email=key, choice=choice, user=requested_by
                 )
         job = sync_job_enqueue(
             tenant=activity.tenant,

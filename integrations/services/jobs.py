@@ -31,8 +31,8 @@ from integrations.services.choices import (
     PersonChoice,
     RecordChoice,
     RecordObject,
+    call_answers_check,
     match_choice_remember,
-    person_choice,
     record_choice,
 )
 from integrations.sync.runner import sync_jobs_run
@@ -292,16 +292,22 @@ def sync_job_retarget(*, job: SyncJob, choice: dict[str, Any] | None, by: User) 
 def _people_answer(
     job: SyncJob, choices: dict[str, Any] | None, resolved_by: User | None
 ) -> dict[str, PersonChoice]:
-    """An activity's answer: which record each address is (remembered for the address)
-    or that a Lead is to be made."""
+    """An activity's answer: which of the records offered each address or number is
+    (remembered for it), or that a Lead is to be made; only for those the job asks
+    about (see `call_answers_check`)."""
     if not choices:
         raise InvalidInput("Say which record each address is.", field="choices")
-    picked: dict[str, PersonChoice] = {}
-    for raw_email, value in choices.items():
-        email = raw_email.strip().lower()
-        answer = picked[email] = person_choice(value)
+    offered: dict[str, list[dict[str, Any]]] = {}
+    for candidate in job.candidates:
+        offered.setdefault(str(candidate.get("email", "")).lower(), []).append(candidate)
+    picked = call_answers_check(
+        offered=offered,
+        answers={str(key).strip().lower(): value for key, value in choices.items()},
+        choosing=False,
+    )
+    for key, answer in picked.items():
         if answer["object"] != CREATE_LEAD:
-            match_choice_remember(tenant=job.tenant, email=email, choice=answer, user=resolved_by)
+            match_choice_remember(tenant=job.tenant, email=key, choice=answer, user=resolved_by)
     return picked
 
 

@@ -1,9 +1,9 @@
 """Tenant pages: calls, conferences and tasks, and logging them to Salesforce (SPEC 3.5).
 
 A call is logged by a job: the page asks for it and shows the job's answer. When the
-address of someone in the call matches several records, the job stops and waits; the
-page then offers those records to choose from (or a Lead to create), and the answer
-goes back to that same job."""
+address of someone in the call (or the number of someone known only by phone) matches
+several records, the job stops and waits; the page then offers those records to choose
+from (or a Lead to create), and the answer goes back to that same job."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ from integrations.filters_activities import CallFilter, filters_active
 from integrations.models import SyncJob
 from integrations.selectors import sync_object_label
 from integrations.services import actions, jobs
+from integrations.services.choices import call_answers_check
 from meetings.models import Activity
 from tenants.access import TenantRequest, tenant_page
 from tenants.models import Tenant
@@ -39,6 +40,7 @@ def call_list(request: TenantRequest) -> HttpResponse:
     found = CallFilter(request.GET or None, queryset=rows)
     calls = found.qs.order_by("-started_at", "-id")
     page = Paginator(calls, CALLS_PAGE_SIZE).get_page(request.GET.get("page"))
+    book = activity_state.phone_book(tenant)
     context = {
         "tenant": tenant,
         "membership": request.membership,
@@ -48,8 +50,8 @@ def call_list(request: TenantRequest) -> HttpResponse:
         "rows": [
             {
                 "call": call,
-                "state": activity_state.call_row_state(call, tenant),
-                "outside": activity_state.call_outside(call, tenant),
+                "state": activity_state.call_row_state(call, tenant, book),
+                "outside": activity_state.call_outside(call, tenant, book),
             }
             for call in page.object_list
         ],
@@ -139,12 +141,18 @@ def call_log(request: TenantRequest, external_id: str) -> HttpResponse:
         messages.info(request, "This call is being logged already.")
         return _back(request, here)
     form = _log_form(state, request.POST if "from_page" in request.POST else None)
-    choices: dict[str, Any] = {}
-    if form is not None and form.is_bound:
-        if not form.is_valid():
-            return render(request, "integrations/call.html", _call_context(request, state, form))
-        choices = form.choices()
+    if form is not None and form.is_bound and not form.is_valid():
+        return render(request, "integrations/call.html", _call_context(request, state, form))
     try:
+        choices: dict[str, Any] = {}
+        if form is not None and form.is_bound:
+            choices = dict(
+                call_answers_check(
+                    offered={p.key: p.candidates for p in form.people},
+                    answers=form.choices(),
+                    choosing=form.choosing,
+                )
+            )
         _log(request, state, choices)
     except DomainError as exc:
         if form is not None and form.is_bound:
