@@ -17,6 +17,7 @@ from integrations.models import IntegrationSettings, SalesforceConnection, SyncJ
 from integrations.outbox.claim import Claim, jobs_claim_batch, lease_extend
 from integrations.outbox.dispatch import job_dispatch, job_dispatch_missed, lowest_due_job
 from integrations.outbox.outcomes import AttemptFacts, job_release, jobs_finish
+from integrations.outbox.sweeper import tenant_jobs_capable_again
 from integrations.salesforce.errors import SalesforceError
 from integrations.sync.capability_gate import HOLD_SECONDS, capability_gap
 from integrations.sync.connection import connection_client
@@ -139,15 +140,30 @@ def _capable(
     claim: Claim, connection: SalesforceConnection, settings_row: IntegrationSettings
 ) -> list[SyncJob]:
     """The claim's jobs the org allows; the others wait, spending no attempt, until a
-    new connection check or a change of the settings (see `capability_gate`)."""
-    jobs = []
+    new connection check or a change of the settings (see `capability_gate`).
+
+    A check or a change saved while this batch ran lets go only the jobs that were
+    waiting then, not these (they were running): so once these are held, the check and
+    the settings are read again, and if they allow the jobs now, they run again at
+    once rather than an hour later."""
+    jobs, held = [], []
     until = timezone.now() + timedelta(seconds=HOLD_SECONDS)
     for job in claim.jobs:
         gap = capability_gap(job.operation, connection, settings_row)
         if gap:
             job_release(job, claim.token, gap, waiting_for=Wait.CAPABILITY, until=until)
+            held.append(job)
         else:
             jobs.append(job)
+    if held:
+        fresh = SalesforceConnection.objects.filter(pk=connection.pk).first()
+        fresh_settings = IntegrationSettings.objects.filter(pk=settings_row.pk).first()
+        if (
+            fresh is not None
+            and fresh_settings is not None
+            and any(not capability_gap(j.operation, fresh, fresh_settings) for j in held)
+        ):
+            tenant_jobs_capable_again(tenant=claim.jobs[0].tenant)
     return jobs
 
 

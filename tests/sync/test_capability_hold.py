@@ -4,6 +4,7 @@ of failing one by one; a new check or another choice in the settings lets them r
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -114,3 +115,35 @@ def test_without_a_recorded_check_nothing_is_held(
     meeting_push(partner)
 
     assert last_job("meeting.processed").state == "succeeded"
+
+
+def test_a_check_saved_while_a_batch_ran_does_not_leave_its_jobs_held_for_an_hour(
+    partner: Partner, sf: OrgHandle, salesforce_server: EmulatorServer, initech: str
+) -> None:
+    from django.db import connection as database
+    from django.utils import timezone
+
+    from integrations.outbox.claim import jobs_claim_batch
+    from integrations.sync import runner
+
+    org_checked_without(partner, sf, salesforce_server, "ContentNote")
+    SalesforceConnection.objects.update(paused_until=timezone.now() + timedelta(hours=1))
+    meeting_push(partner)
+    job = last_job("meeting.processed")
+    SalesforceConnection.objects.update(paused_until=None)
+    SyncJob.objects.filter(pk=job.pk).update(next_attempt_at=None, waiting_for="")
+    claim = jobs_claim_batch(job.pk, now=timezone.now())
+    assert claim is not None
+    # The batch read the connection before the admin's new check was saved ...
+    read_before = SalesforceConnection.objects.get(tenant=partner.tenant)
+    settings_row = partner.tenant.integration_settings
+    # ... which finds ContentNote writable now (and lets go the jobs waiting then).
+    salesforce_connection_check(tenant=partner.tenant)
+    assert database.in_atomic_block is False
+
+    runner._capable(claim, read_before, settings_row)
+
+    # Held for a moment, then let go at once: it ran (the worker takes it next).
+    job.refresh_from_db()
+    assert job.state == "succeeded", job.reason
+    assert len(sf.records("ContentNote")) == 1
