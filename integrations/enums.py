@@ -45,6 +45,15 @@ class Purpose(models.TextChoices):
     EVENT_RELATION = "event_relation", "Attendee on the meeting Event"
     HIGHLIGHT_NOTE = "highlight_note", "Highlight Note"
     HIGHLIGHT_NOTE_LINK = "highlight_note_link", "Highlight Note's link to its record"
+    # A Note linked to a Lead that was converted is linked to the converted Account too.
+    MEETING_NOTE_ACCOUNT_LINK = (
+        "meeting_note_account_link",
+        "Meeting Note's link to the Account of its converted Lead",
+    )
+    HIGHLIGHT_NOTE_ACCOUNT_LINK = (
+        "highlight_note_account_link",
+        "Highlight Note's link to the Account of its converted Lead",
+    )
     CREATED_ACCOUNT = "created_account", "Account created for the meeting"
     CREATED_OPPORTUNITY = "created_opportunity", "Opportunity created for the meeting"
     CONTACT = "contact", "Contact created for an outside person"
@@ -59,10 +68,24 @@ class Purpose(models.TextChoices):
         its record by a ContentDocumentLink, which goes when the note goes)."""
         return _NOTE_LINKS.get(self)
 
+    @property
+    def account_link(self) -> Purpose | None:
+        """The second link row of a Note whose Lead was converted: to the Account."""
+        return _NOTE_ACCOUNT_LINKS.get(self)
+
+    @property
+    def links(self) -> tuple[Purpose, ...]:
+        """Every link row that hangs on a Note of this purpose (and goes with it)."""
+        return tuple(p for p in (self.link, self.account_link) if p is not None)
+
 
 _NOTE_LINKS = {
     Purpose.MEETING_NOTE: Purpose.MEETING_NOTE_LINK,
     Purpose.HIGHLIGHT_NOTE: Purpose.HIGHLIGHT_NOTE_LINK,
+}
+_NOTE_ACCOUNT_LINKS = {
+    Purpose.MEETING_NOTE: Purpose.MEETING_NOTE_ACCOUNT_LINK,
+    Purpose.HIGHLIGHT_NOTE: Purpose.HIGHLIGHT_NOTE_ACCOUNT_LINK,
 }
 
 # Records in Salesforce whose identity is the pair of records they join; Salesforce
@@ -71,6 +94,8 @@ LINK_PURPOSES = frozenset(
     {
         Purpose.MEETING_NOTE_LINK,
         Purpose.HIGHLIGHT_NOTE_LINK,
+        Purpose.MEETING_NOTE_ACCOUNT_LINK,
+        Purpose.HIGHLIGHT_NOTE_ACCOUNT_LINK,
         Purpose.EVENT_RELATION,
         Purpose.CONTACT_ROLE,
     }

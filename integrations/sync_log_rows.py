@@ -56,7 +56,14 @@ OBJECT_WORDS = {
 }
 # A Note's link to its record is a record of its own in Salesforce; the Note's row says
 # what it is linked to, so the link is not listed apart.
-HIDDEN_PURPOSES = frozenset({Purpose.MEETING_NOTE_LINK, Purpose.HIGHLIGHT_NOTE_LINK})
+HIDDEN_PURPOSES = frozenset(
+    {
+        Purpose.MEETING_NOTE_LINK,
+        Purpose.HIGHLIGHT_NOTE_LINK,
+        Purpose.MEETING_NOTE_ACCOUNT_LINK,
+        Purpose.HIGHLIGHT_NOTE_ACCOUNT_LINK,
+    }
+)
 # Where a record stands, as a member reads it (a planned one is not in Salesforce).
 RECORD_STATE_WORDS = {
     SyncMapping.State.PLANNED: "Not in Salesforce yet",

@@ -48,6 +48,9 @@ class NoteSpec:
     version: int
     mapping: SyncMapping | None
     link_mapping: SyncMapping | None
+    # The Note's link to the Account of a Lead converted since it was made: planned
+    # when the Lead was followed (see `sync.conversions`), made by the next job.
+    account_link_mapping: SyncMapping | None = None
 
 
 def note_plan(
@@ -74,6 +77,14 @@ def note_plan(
         if mapping.salesforce_object == SObject.CONTENT_NOTE and parent is not None and unlinked:
             # An earlier batch made the note but not its link: link it now.
             _link_create(plan, spec, mapping.salesforce_id, parent)
+        account = spec.account_link_mapping
+        if (
+            mapping.salesforce_object == SObject.CONTENT_NOTE
+            and account is not None
+            and account.state == SyncMapping.State.PLANNED
+            and (where := Parent.of_mapping(account)) is not None
+        ):
+            _link_create(plan, spec, mapping.salesforce_id, where, account=True)
         if mapping.pushed_version >= spec.version and not force:
             return  # Salesforce already holds this version or a newer one
         classic = mapping.salesforce_object == SObject.NOTE
@@ -132,12 +143,15 @@ def _note_fields(
     return payload.fields
 
 
-def _link_create(plan: Plan, spec: NoteSpec, note: str | Ref, parent: Parent) -> None:
-    link_purpose = spec.slot.purpose.link
+def _link_create(
+    plan: Plan, spec: NoteSpec, note: str | Ref, parent: Parent, *, account: bool = False
+) -> None:
+    """The Note's link to `parent`: its record, or (`account`) the converted Account."""
+    link_purpose = spec.slot.purpose.account_link if account else spec.slot.purpose.link
     assert link_purpose is not None
     slot = Slot(spec.slot.content_type_id, spec.slot.object_id, link_purpose)
     plan.create(
-        f"{spec.name}_link",
+        f"{spec.name}_{'account_link' if account else 'link'}",
         slot,
         SObject.CONTENT_DOCUMENT_LINK,
         {"ContentDocumentId": note, "LinkedEntityId": parent.id, "ShareType": "V"},
@@ -159,6 +173,7 @@ def meeting_note_spec(
         version=version,
         mapping=mappings.get((meeting.pk, Purpose.MEETING_NOTE)),
         link_mapping=mappings.get((meeting.pk, Purpose.MEETING_NOTE_LINK)),
+        account_link_mapping=mappings.get((meeting.pk, Purpose.MEETING_NOTE_ACCOUNT_LINK)),
     )
 
 
@@ -174,6 +189,7 @@ def highlight_note_spec(
         version=highlight.version,
         mapping=mappings.get((highlight.pk, Purpose.HIGHLIGHT_NOTE)),
         link_mapping=mappings.get((highlight.pk, Purpose.HIGHLIGHT_NOTE_LINK)),
+        account_link_mapping=mappings.get((highlight.pk, Purpose.HIGHLIGHT_NOTE_ACCOUNT_LINK)),
     )
 
 

@@ -125,13 +125,13 @@ def sync_mapping_reassign(*, mapping: SyncMapping, salesforce_id: str, by: User)
 def _dependents(mapping: SyncMapping, *, new_parent_id: str) -> list[SyncMapping]:
     """Records that live on the reassigned one and do not exist on the new one: a
     Note's link to its record, and an Event's attendees (EventRelations)."""
-    link = Purpose(mapping.purpose).link
-    if link is not None:
+    links = Purpose(mapping.purpose).links
+    if links:
         rows = SyncMapping.objects.filter(
             tenant_id=mapping.tenant_id,
             content_type_id=mapping.content_type_id,
             object_id=mapping.object_id,
-            purpose=link,
+            purpose__in=links,
         )
     elif mapping.salesforce_object == SObject.EVENT:
         rows = SyncMapping.objects.filter(

@@ -196,12 +196,12 @@ def _dependents_set(row: SyncMapping, state: MState) -> None:
     """A deleted Note takes its link with it; a deleted Event its relations."""
     purpose = Purpose(row.purpose)
     dependents = SyncMapping.objects.none()
-    if purpose.link is not None:
+    if purpose.links:
         dependents = SyncMapping.objects.filter(
             tenant_id=row.tenant_id,
             content_type_id=row.content_type_id,
             object_id=row.object_id,
-            purpose=purpose.link,
+            purpose__in=purpose.links,
         )
     elif row.salesforce_object == SObject.EVENT and row.salesforce_id:
         dependents = SyncMapping.objects.filter(
@@ -435,9 +435,16 @@ def plans_record(items: Sequence[tuple[Plan, dict[str, Result]]]) -> list[Record
     (refused, gone, unknown) row by row."""
     confirms: list[_Confirm] = []
     answers: list[Recorded] = []
+    # The Ids among a batch's answers, picked once for all its plans (they share one
+    # results dict; picking them per plan costs the batch's size squared), then
+    # copied (a plain copy, cheap) so each plan's stay its own.
+    ids_of: dict[int, dict[str, str]] = {}
     for plan, results in items:
         recorded = Recorded()
-        recorded.ids = {k: v for k, v in results.items() if isinstance(v, str)}
+        ids = ids_of.get(id(results))
+        if ids is None:
+            ids = ids_of[id(results)] = {k: v for k, v in results.items() if isinstance(v, str)}
+        recorded.ids = dict(ids)
         for planned in plan.writes:
             result = results.get(planned.write.key)
             if result is None:

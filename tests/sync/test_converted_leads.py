@@ -59,14 +59,16 @@ def test_editing_a_meeting_after_its_lead_is_converted_moves_the_event_and_note(
     event = sf.get(event["Id"])
     assert event is not None and event["Subject"].startswith("Initech, again")
     assert (event["WhoId"], event["WhatId"]) == (converted["contactId"], converted["accountId"])
-    # The Note is linked to the Contact now (its link to the converted Lead stays, as
-    # Salesforce keeps it); nothing was made twice.
-    assert converted["contactId"] in links_of(sf, note["Id"])
+    # The Note is linked to the Contact and the Account now (its link to the converted
+    # Lead stays, as Salesforce keeps it); nothing was made twice.
+    assert links_of(sf, note["Id"]) == {lead, converted["contactId"], converted["accountId"]}
     assert len(sf.records("ContentNote")) == 1 and len(sf.records("Event")) == 1
     for purpose in (Purpose.MEETING_EVENT, Purpose.MEETING_NOTE, Purpose.MEETING_NOTE_LINK):
         moved = row(purpose)
         assert (moved.parent_object, moved.parent_id) == ("Contact", converted["contactId"])
         assert moved.live
+    account_link = row(Purpose.MEETING_NOTE_ACCOUNT_LINK)
+    assert account_link.live and account_link.parent_id == converted["accountId"]
 
 
 def test_a_highlight_edit_after_the_conversion_reaches_the_note_on_the_contact(
@@ -84,7 +86,7 @@ def test_a_highlight_edit_after_the_conversion_reaches_the_note_on_the_contact(
     assert job.state == "succeeded", job.reason
     note = sf.records("ContentNote")[0]
     assert b"Budget doubled" in (sf.note_content(note["Id"]) or b"")
-    assert converted["contactId"] in links_of(sf, note["Id"])
+    assert links_of(sf, note["Id"]) == {lead, converted["contactId"], converted["accountId"]}
 
 
 def test_a_later_edit_of_a_followed_meeting_costs_no_conversion_check(
@@ -177,3 +179,28 @@ def test_a_lead_chosen_for_a_meeting_and_converted_before_the_sync_ran_is_follow
     event, note = sf.records("Event")[0], sf.records("ContentNote")[0]
     assert (event["WhoId"], event["WhatId"]) == (converted["contactId"], converted["accountId"])
     assert links_of(sf, note["Id"]) == {converted["contactId"]}
+
+
+def test_when_the_write_after_following_a_conversion_fails_the_retry_still_links_the_note(
+    partner: Partner, sf: OrgHandle, lead: str
+) -> None:
+    from integrations.models import SyncJob
+    from integrations.sync.runner import sync_jobs_run
+
+    meeting_push(partner)
+    converted = sf.convert_lead(lead)
+    sf.faults.fail_next(1, method="POST", path=r"/composite$", error_code="SERVER_UNAVAILABLE")
+
+    partner.client.patch("/api/v1/meetings/m-1/", {"title": "Initech, again"}, format="json")
+    job = last_job("meeting.sync")
+    assert job.state == "pending", job.reason
+    SyncJob.objects.filter(pk=job.pk).update(next_attempt_at=None, dispatched_at=None)
+    sync_jobs_run(job_id=job.pk)
+
+    job.refresh_from_db()
+    assert job.state == "succeeded", job.reason
+    note = sf.records("ContentNote")[0]
+    assert links_of(sf, note["Id"]) == {lead, converted["contactId"], converted["accountId"]}
+    assert len(sf.records("ContentDocumentLink")) == 3
+    event = sf.records("Event")[0]
+    assert (event["WhoId"], event["Subject"]) == (converted["contactId"], "Initech, again")
