@@ -167,7 +167,7 @@ def test_100_phone_only_callers_are_looked_up_in_one_round_of_one_api_call(
     }
 
 
-def test_100_calls_with_phone_only_callers_cost_one_lookup_and_one_write_each(
+def test_calls_arriving_one_by_one_cost_one_lookup_and_one_write_each(
     partner: Partner, auto_log: OrgHandle
 ) -> None:
     leads = [
@@ -184,6 +184,7 @@ def test_100_calls_with_phone_only_callers_cost_one_lookup_and_one_write_each(
     jobs = SyncJob.objects.filter(operation="activity.sync")
     assert {j.state for j in jobs} == {"succeeded"}, {(j.state, j.reason) for j in jobs}
     assert sorted(tasks_of(auto_log)) == sorted(leads)
-    # A call's job runs alone (its plan may create a Lead its Task points at): one
-    # lookup round (a Composite with the search) and one write, 200 API calls in all.
+    # Each call runs as it arrives (nothing else waits to share its batch): one lookup
+    # round (a Composite with the search) and one write each. A backlog of them costs
+    # 2 in all (tests/sync/test_call_batches.py).
     assert auto_log.api_calls - before == 200
