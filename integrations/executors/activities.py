@@ -33,7 +33,7 @@ from integrations.salesforce.matching import (
     external_emails,
     task_owner,
 )
-from integrations.salesforce.phones import phone_e164
+from integrations.salesforce.phones import key_shown, phone_e164
 from integrations.salesforce.writer import Ref
 from integrations.sync.plan import Finish, Parent, Plan, Slot
 from meetings.models import Activity, ActivityParticipant
@@ -138,7 +138,8 @@ class ActivityLog(Executor[ActivityReading]):
         ambiguous = [a for a in ambiguous if a.email not in chosen and a.email not in lead_requests]
         if ambiguous:
             return needs_review(
-                f"Several Salesforce records match {', '.join(a.email for a in ambiguous)}. "
+                "Several Salesforce records match "
+                f"{', '.join(key_shown(a.email) for a in ambiguous)}. "
                 "Confirm which one (or create a Lead) before the activity is logged; the "
                 "choice is remembered for that address or number." + _unread(reading),
                 [
@@ -163,8 +164,8 @@ class ActivityLog(Executor[ActivityReading]):
         if not logged and not any(p == Purpose.ACTIVITY_TASK for _, p in reading.maps):
             return skipped(
                 "No Contact or Lead in Salesforce matches "
-                f"{', '.join(emails) or 'the participants'}; create a Lead to log it."
-                + _unread(reading)
+                f"{', '.join(map(key_shown, emails)) or 'the participants'}; create a Lead "
+                "to log it." + _unread(reading)
             )
         plan.reason = (
             f"Logged as {logged} Task(s)."

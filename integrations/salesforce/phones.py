@@ -22,6 +22,18 @@ def region_label(region: str) -> str:
     return f"{region} (+{phonenumbers.country_code_for_region(region)})"
 
 
+def key_shown(key: str) -> str:
+    """A participant's key as a person reads it: an address as it is, a number in E.164
+    with its country code and groups ("+1 415-555-0100")."""
+    if not is_e164(key):
+        return key
+    try:
+        number = phonenumbers.parse(key, None)
+    except phonenumbers.NumberParseException:
+        return key
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
 def phone_e164(raw: str, region: str) -> str | None:
     """The number in E.164, or None when it is not a valid phone number (too short, too
     long, a number no plan allows). A number starting with "+" (or an international

@@ -8,12 +8,11 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Final, Literal, TypedDict
 
-import phonenumbers
 from django.contrib.auth.models import User
 
 from core.errors import InvalidInput
 from integrations.models import MatchChoice
-from integrations.salesforce.phones import is_e164, phone_e164
+from integrations.salesforce.phones import key_shown, phone_e164
 from tenants.models import Tenant
 
 RecordObject = Literal["Account", "Opportunity", "Lead", "Contact"]
@@ -121,15 +120,8 @@ def _choice_key_check(key: str) -> None:
 
 
 def person_shown(key: str) -> str:
-    """A participant's key as a person reads it: an address as it is, a number in E.164
-    with its country code and groups ("+1 415-555-0100")."""
-    if not is_e164(key):
-        return key
-    try:
-        number = phonenumbers.parse(key, None)
-    except phonenumbers.NumberParseException:
-        return key
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    """A participant's key as a person reads it (see `phones.key_shown`)."""
+    return key_shown(key)
 
 
 def _id_18(answer: Mapping[str, Any]) -> str:
