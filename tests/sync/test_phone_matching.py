@@ -109,6 +109,7 @@ def test_two_contacts_with_one_number_ask_for_a_choice_that_is_remembered_for_th
 
     job = last_job("activity.sync")
     assert job.state == "needs_review"
+    assert "Several Salesforce records match +1 415-555-0100." in job.reason
     assert {(c["id"], c["email"]) for c in job.candidates} == {
         (first, "+14155550100"),
         (second, "+14155550100"),
