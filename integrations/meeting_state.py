@@ -137,11 +137,15 @@ class HighlightSendState:
         return self.job.reason if self.job is not None and self.state in waiting else ""
 
 
-def _job_concerns(job: SyncJob, highlight: Highlight) -> bool:
+def _job_concerns(job: SyncJob, highlight: Highlight, *, in_meeting_note: bool) -> bool:
     """Whether a job of the meeting writes this highlight: its own propagation, a send
-    that names it, or the auto-sync whose one Note carries every highlight."""
+    that names it, or the auto-sync whose one Note carries every highlight. The meeting's
+    Note is rewritten whole by any highlight's propagation, so while one is on its way
+    it carries this highlight's change too (a bulk edit queues one job for that Note)."""
     if job.operation == Operation.HIGHLIGHT_SYNC:
-        return job.object_id == highlight.pk and job.content_type.model == "highlight"
+        if job.object_id == highlight.pk and job.content_type.model == "highlight":
+            return True
+        return in_meeting_note and job.state in (SyncJob.State.PENDING, SyncJob.State.RUNNING)
     if job.operation == Operation.HIGHLIGHTS_SEND:
         return highlight.external_id in (job.params or {}).get("highlights", [])
     return job.operation == Operation.MEETING_PROCESSED
@@ -179,7 +183,9 @@ def highlight_send_states(
             own_notes[note.object_id] = note
     states: dict[int, HighlightSendState] = {}
     for highlight in highlights:
-        job = next((j for j in jobs if _job_concerns(j, highlight)), None)
+        own = own_notes.get(highlight.pk)
+        shared = (own is None or not own.live) and meeting_note is not None and meeting_note.live
+        job = next((j for j in jobs if _job_concerns(j, highlight, in_meeting_note=shared)), None)
         states[highlight.pk] = _highlight_state(job, own_notes.get(highlight.pk), meeting_note)
     return states
 

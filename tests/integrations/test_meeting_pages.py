@@ -292,6 +292,36 @@ def test_highlights_carried_by_the_auto_sync_note_say_so(tenant: Tenant) -> None
 
 
 @pytest.mark.django_db
+def test_a_bulk_edit_shows_every_highlight_of_the_meeting_note_as_sending(
+    tenant: Tenant,
+) -> None:
+    """A bulk edit queues one job for the meeting's Note (it is rewritten whole): each
+    highlight it carries is on its way, not only the one the job is filed under."""
+    meeting = meeting_on(tenant, "m-1", "Discovery with Initech")
+    highlights = [HighlightFactory(meeting=meeting, external_id=f"h{i}") for i in range(3)]
+    sent_alone = HighlightFactory(meeting=meeting, external_id="h-own")
+    SyncJobFactory(local_object=meeting, operation=Operation.MEETING_PROCESSED, state="succeeded")
+    SyncMappingFactory(
+        local_object=meeting, purpose=Purpose.MEETING_NOTE, state=SyncMapping.State.CONFIRMED
+    )
+    SyncMappingFactory(
+        local_object=sent_alone,
+        purpose=Purpose.HIGHLIGHT_NOTE,
+        state=SyncMapping.State.CONFIRMED,
+    )
+    SyncJobFactory(local_object=highlights[0], operation=Operation.HIGHLIGHT_SYNC, state="pending")
+
+    html = page_text(signed_in(tenant).get("/meetings/m-1/"))
+
+    def state_of(pk: int) -> str:
+        return html.split(f'id="highlight-state-{pk}"')[1].split("</div>")[0]
+
+    assert all("Sending" in state_of(h.pk) for h in highlights)
+    # A highlight with a Note of its own is not carried by the meeting's Note.
+    assert "Sending" not in state_of(sent_alone.pk) and "Sent" in state_of(sent_alone.pk)
+
+
+@pytest.mark.django_db
 def test_the_page_shows_attendees_inside_and_outside_before_any_lookup(tenant: Tenant) -> None:
     meeting = meeting_on(tenant, "m-1", "Discovery with Initech")
     AttendeeFactory(meeting=meeting, email="ana@acme.test", name="Ana")
