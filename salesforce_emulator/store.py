@@ -614,6 +614,14 @@ class Org:
                         f"{obj.label.lower()}",
                         [],
                     )
+                if target == "Lead" and row.get("IsConverted"):
+                    # A converted lead can be neither written nor pointed at (a Task's
+                    # WhoId, a file's LinkedEntityId, ...): SOAP API Developer Guide,
+                    # StatusCode CANNOT_UPDATE_CONVERTED_LEAD, "cannot reference
+                    # converted lead".
+                    raise dml(
+                        "CANNOT_UPDATE_CONVERTED_LEAD", "cannot reference converted lead", [f.name]
+                    )
                 return
         found = self.record_of(value)
         if found is not None and found[0] not in f.reference_to and not found[1]["IsDeleted"]:

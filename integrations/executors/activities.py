@@ -55,6 +55,7 @@ class ActivityReading(Reading):
     region: str
     # Remembered choices for these addresses and numbers, then those given with the job.
     choices: dict[str, dict[str, Any]]
+    remembered: dict[str, dict[str, Any]]
 
 
 class ActivityLog(Executor[ActivityReading]):
@@ -94,19 +95,20 @@ class ActivityLog(Executor[ActivityReading]):
                 "Only internal users took part; internal activities are not logged to Salesforce."
             )
         emails = external_emails([p.email for p in external if p.email], domains)
-        choices: dict[str, dict[str, Any]] = {
+        remembered: dict[str, dict[str, Any]] = {
             c.email or c.phone: {"object": c.salesforce_object, "id": c.salesforce_id}
             for c in MatchChoice.objects.filter(tenant=ctx.tenant).filter(
                 Q(email__in=emails) | Q(phone__in=list(by_phone))
             )
         }
-        choices.update(ctx.params.get("choices") or {})
+        choices = {**remembered, **(ctx.params.get("choices") or {})}
         return ActivityReading(
             people=set(emails),
             users={activity.logged_by_email, *(p.email for p in internal)},
             phones=set(by_phone),
             leads=lead_parents(maps.values()).union(*(lead_chosen(c) for c in choices.values())),
             choices=choices,
+            remembered=remembered,
             activity=activity,
             external=external,
             internal=internal,
@@ -193,6 +195,12 @@ class ActivityLog(Executor[ActivityReading]):
         if made is not None and made.live:
             # A Lead was already created for this participant: it is the one.
             return Person("Lead", made.salesforce_id, email, participant.name), made.salesforce_id
+        known = reading.remembered.get(email) or {}
+        if known.get("object") == SObject.LEAD and known.get("id"):
+            # A Lead is remembered for this address or number (made on an earlier call,
+            # or chosen): asking again uses it rather than making a second one.
+            lead_id = str(known["id"])
+            return Person("Lead", lead_id, email, participant.name), lead_id
         lead = plan.create(
             f"lead{participant.pk}",
             Slot.of(participant, Purpose.PARTICIPANT_LEAD),

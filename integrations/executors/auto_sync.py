@@ -158,7 +158,6 @@ class MeetingAutoSync(Executor[MeetingReading]):
             target=target,
             contacts=found.contacts,
             leads=found.leads,
-            directory=directory,
         )
         if not spec.highlights:
             why += " The meeting has no highlights, so no Note was written."

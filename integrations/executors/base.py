@@ -14,7 +14,8 @@ from django.urls import reverse
 
 from integrations.enums import Purpose, SObject
 from integrations.models import IntegrationSettings, SalesforceConnection, SyncJob, SyncMapping
-from integrations.salesforce.matching import Directory
+from integrations.salesforce.matching import Conversion, Directory
+from integrations.salesforce.writer import Ref
 from integrations.sync.mappings import mappings_of
 from integrations.sync.plan import Finish, Plan
 from tenants.models import Tenant
@@ -33,6 +34,13 @@ class JobContext:
     # What the batch read for this job in one go (see `Executor.preload`): its object,
     # and its rows by model. Emptied when the job plans again, which reads afresh.
     preloaded: dict[Any, Any] = field(default_factory=dict)
+    # Leads this job knew that were converted, followed in this run (see
+    # `sync.conversions`): what it writes next names the records they became.
+    followed: list[Conversion] = field(default_factory=list)
+
+    def conversion_into(self, contact_id: str | Ref) -> Conversion | None:
+        """The conversion this run followed that became (or merged into) this Contact."""
+        return next((c for c in self.followed if c.contact_id == contact_id), None)
 
     @property
     def params(self) -> dict[str, Any]:

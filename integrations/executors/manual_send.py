@@ -99,7 +99,6 @@ class HighlightsSend(Executor[SendReading]):
                 mapping=event,
                 target=target,
                 contacts=[] if creating else found.contacts,
-                directory=directory,
             )
         plan.reason = (
             f"{len(reading.highlights)} highlight(s) sent as Notes to "

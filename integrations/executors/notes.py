@@ -202,25 +202,20 @@ def event_plan(
     target: Parent | None,
     contacts: Sequence[Person] = (),
     leads: Sequence[Person] = (),
-    directory: Directory | None = None,
 ) -> None:
     """The meeting's Event: updated once it exists; else created at `target` (or where
-    it was), naming the matched people (SPEC 3.3). An Event of a Lead converted since
-    (`directory` says) names the converted Contact and is related to its Account."""
+    it was), naming the matched people (SPEC 3.3). For a Lead this job followed to its
+    conversion, the Event names the converted Contact; an Event that exists was related
+    to the converted Opportunity (or Account) by Salesforce when it converted the Lead,
+    and keeps that, while a new one is related to them by the portal."""
     if ctx.settings.highlights_destination != IntegrationSettings.Destination.NOTES_AND_EVENTS:
         return
     payload = payloads.event_payload(meeting_view(meeting), page_url=meeting_page_url(ctx, meeting))
     fields: dict[str, Any] = payload.fields
     at = target or (Parent.of_mapping(mapping) if mapping is not None else None)
-    moved = (
-        directory.conversion_into(at.id)
-        if directory is not None and at is not None and isinstance(at.id, str)
-        else None
-    )
+    moved = ctx.conversion_into(at.id) if at is not None else None
     if moved is not None:
         fields["WhoId"] = moved.contact_id
-        if moved.account_id:
-            fields["WhatId"] = moved.account_id
     if mapping is not None and mapping.live:
         # Jobs of one meeting run one at a time and read its title and times when they
         # run, so the newest always goes out last; the Event carries no version.
@@ -236,6 +231,8 @@ def event_plan(
     who, others = event_people(where.candidate(), contacts, leads)
     if where.sobject in (SObject.ACCOUNT, SObject.OPPORTUNITY):
         fields["WhatId"] = where.id
+    elif moved is not None and (moved.opportunity_id or moved.account_id):
+        fields["WhatId"] = moved.opportunity_id or moved.account_id
     elif where.sobject in (SObject.CONTACT, SObject.LEAD) and not who:
         who = str(where.id)
     if who and "WhoId" not in fields:

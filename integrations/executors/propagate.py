@@ -106,7 +106,7 @@ class MeetingPropagate(Executor[MeetingChangeReading]):
         plan = ctx.new_plan()
         event = mappings.get((meeting.pk, Purpose.MEETING_EVENT))
         if event is not None and event.live:
-            event_plan(ctx, plan, meeting=meeting, mapping=event, target=None, directory=directory)
+            event_plan(ctx, plan, meeting=meeting, mapping=event, target=None)
         # Notes that exist are re-rendered; one deleted in Salesforce is made again
         # where it was (its row kept the record it was linked to).
         note = meeting_note_spec(meeting, mappings)

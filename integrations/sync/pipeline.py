@@ -40,6 +40,7 @@ from integrations.salesforce.errors import SalesforceError
 from integrations.salesforce.lookups import directory_fetch
 from integrations.salesforce.matching import Conversion, Directory
 from integrations.salesforce.payloads import cut_sentences
+from integrations.salesforce.phones import key_shown
 from integrations.salesforce.writer import Result, writes_execute
 from integrations.sync.connection import connection_needs_reauth
 from integrations.sync.conversions import conversions_follow
@@ -130,6 +131,7 @@ def _steps(client: SalesforceClient, claim: Claim, runs: list[Run]) -> None:
     _conversions(runs, directory)
     for run in runs:
         _guarded(run, lambda r: _plan(r, directory))
+    _one_lead_each(runs)
     planned = [r for r in runs if r.open and r.plan is not None]
     if _out_of_time(claim, planned):
         return
@@ -221,9 +223,33 @@ def _conversions(runs: list[Run], directory: Directory) -> None:
 
 def _follow(run: Run, found: list[Conversion]) -> None:
     conversions_follow(run.ctx.tenant, {c.lead_id[:15]: c for c in found})
+    run.ctx.followed.extend(found)
     run.notes.extend(dict.fromkeys(c.describe() for c in found))
     run.ctx.preloaded.clear()
     _read(run)
+
+
+def _one_lead_each(runs: list[Run]) -> None:
+    """Two jobs of a batch that would each create a Lead for the same person (asked for
+    twice, on two calls): the first creates it; the others wait a moment and then find
+    that Lead (run one after the other, a job finds the Lead the one before made)."""
+    making: dict[str, int] = {}
+    for run in runs:
+        if not run.open or run.plan is None or not run.plan.remember_leads:
+            continue
+        twice = [key for key in run.plan.remember_leads if key in making]
+        if twice:
+            run.plan = None
+            run.finish = Finish(
+                State.PENDING,
+                f"Waiting: sync job {making[twice[0]]} is creating the Lead for "
+                f"{key_shown(twice[0])}; "
+                "this one uses that Lead once it exists.",
+                waiting_for=Wait.RECORD,
+                retry_in=1,
+            )
+            continue
+        making.update(dict.fromkeys(run.plan.remember_leads, run.ctx.job.pk))
 
 
 def _plan(run: Run, directory: Directory) -> None:
@@ -376,7 +402,9 @@ def _record(
         _success(run, recorded)
         return
     unknown = any(e.outcome_unknown for _, e in causes)
-    if not run.replanned and not unknown and (recorded.gone or not causes):
+    # A Lead converted after the lookups: planning again finds where it went.
+    converted = any(e.code == "CANNOT_UPDATE_CONVERTED_LEAD" for _, e in causes)
+    if not run.replanned and not unknown and (recorded.gone or converted or not causes):
         if recorded.gone:
             run.notes.append("A record deleted in Salesforce was re-created.")
         again.append(run)

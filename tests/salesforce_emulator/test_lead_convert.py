@@ -122,6 +122,27 @@ def test_a_converted_lead_cannot_be_updated_through_the_api(
     assert results[1]["success"] is True
 
 
+def test_a_converted_lead_cannot_be_pointed_at_by_a_new_activity_or_file(
+    sf: Salesforce, salesforce: OrgHandle, lead: str
+) -> None:
+    salesforce.convert_lead(lead)
+
+    with pytest.raises(SalesforceMalformedRequest) as exc:
+        sf.Task.create({"Subject": "Call", "WhoId": lead})
+
+    assert exc.value.content == [
+        {
+            "message": "cannot reference converted lead",
+            "errorCode": "CANNOT_UPDATE_CONVERTED_LEAD",
+            "fields": ["WhoId"],
+        }
+    ]
+    note = sf.ContentNote.create({"Title": "N", "Content": "PHA+eDwvcD4="})["id"]
+    with pytest.raises(SalesforceMalformedRequest) as exc:
+        sf.ContentDocumentLink.create({"ContentDocumentId": note, "LinkedEntityId": lead})
+    assert exc.value.content[0]["errorCode"] == "CANNOT_UPDATE_CONVERTED_LEAD"
+
+
 def test_a_lead_is_converted_once_and_only_to_a_converted_status(
     salesforce: OrgHandle, lead: str
 ) -> None:

@@ -117,3 +117,40 @@ def test_a_lead_made_for_a_participant_in_a_batch_is_written_before_its_task(
     assert made.live and made.salesforce_id == lead["Id"]
     # One batch: one lookup round, the Lead, then both Tasks together.
     assert paused.api_calls - before == 3
+
+
+def test_two_calls_asked_to_make_a_lead_for_one_new_number_make_one_lead(
+    partner: Partner, paused: OrgHandle
+) -> None:
+    def post(index: int, phone: str) -> None:
+        answer = partner.client.post(
+            "/api/v1/activities/",
+            call_body(index, {"phone": phone, "name": "Nina New"}),
+            format="json",
+        )
+        assert answer.status_code == 201, answer.json()
+
+    post(1, "+1 415-555-0199")
+    post(2, "(415) 555-0199")
+    assert {j.state for j in backlog_run()} == {State.SKIPPED}
+    # While the jobs wait, a person asks for a Lead on each call, in one batch.
+    SalesforceConnection.objects.update(paused_until=timezone.now() + timedelta(hours=1))
+    for external_id in ("call-1", "call-2"):
+        activity_log(
+            activity=Activity.objects.get(external_id=external_id),
+            choices={"+14155550199": {"object": "create_lead", "company": "Prospect"}},
+        )
+
+    backlog_run()
+    # The second waits for the first's Lead, then logs to it.
+    [second] = SyncJob.objects.filter(state=State.PENDING)
+    assert "is creating the Lead for +1 415-555-0199" in second.reason
+    assert second.attempt_count == 1 and not paused.records("Task")[1:]
+    backlog_run()
+
+    [lead] = paused.records("Lead")
+    assert [t["WhoId"] for t in paused.records("Task")] == [lead["Id"], lead["Id"]]
+    assert {j.state for j in SyncJob.objects.filter(operation="activity.sync")} <= {
+        State.SUCCEEDED,
+        State.SKIPPED,
+    }

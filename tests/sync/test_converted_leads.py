@@ -58,7 +58,10 @@ def test_editing_a_meeting_after_its_lead_is_converted_moves_the_event_and_note(
     assert "Lead Bob Stone" in job.reason and "was converted" in job.reason
     event = sf.get(event["Id"])
     assert event is not None and event["Subject"].startswith("Initech, again")
-    assert (event["WhoId"], event["WhatId"]) == (converted["contactId"], converted["accountId"])
+    # Salesforce related the Event to the Opportunity it made when it converted the
+    # Lead; the portal names the Contact and leaves that be.
+    assert (event["WhoId"], event["WhatId"]) == (converted["contactId"], converted["opportunityId"])
+    assert event["AccountId"] == converted["accountId"]
     # The Note is linked to the Contact and the Account now (its link to the converted
     # Lead stays, as Salesforce keeps it); nothing was made twice.
     assert links_of(sf, note["Id"]) == {lead, converted["contactId"], converted["accountId"]}
@@ -177,7 +180,9 @@ def test_a_lead_chosen_for_a_meeting_and_converted_before_the_sync_ran_is_follow
     assert job.state == "succeeded", job.reason
     assert "was converted" in job.reason
     event, note = sf.records("Event")[0], sf.records("ContentNote")[0]
-    assert (event["WhoId"], event["WhatId"]) == (converted["contactId"], converted["accountId"])
+    # As Salesforce relates a converted Lead's Events: the Contact, and the Opportunity
+    # the conversion made.
+    assert (event["WhoId"], event["WhatId"]) == (converted["contactId"], converted["opportunityId"])
     assert links_of(sf, note["Id"]) == {converted["contactId"]}
 
 
@@ -204,3 +209,53 @@ def test_when_the_write_after_following_a_conversion_fails_the_retry_still_links
     assert len(sf.records("ContentDocumentLink")) == 3
     event = sf.records("Event")[0]
     assert (event["WhoId"], event["Subject"]) == (converted["contactId"], "Initech, again")
+
+
+def test_a_lead_merged_into_an_existing_contact_leaves_that_contacts_other_events_alone(
+    partner: Partner, sf: OrgHandle, lead: str, settings: Any
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from integrations.models import SalesforceConnection, SyncJob
+    from integrations.sync.runner import sync_jobs_run
+    from tests.sync.conftest import as_salesforce_user
+
+    carol = sf.insert("Contact", LastName="Carol", Email="carol@initech.example")
+    meeting_push(partner, "m-1", attendees=["ana@acme.test", "bob@initech.example"])
+    meeting_push(
+        partner, "m-2", attendees=["ana@acme.test", "carol@initech.example"], title="Renewal"
+    )
+    carols = next(e for e in sf.records("Event") if e["WhoId"] == carol)
+    # In Salesforce: Carol's meeting is related to a renewal by a rep, and Bob's Lead is
+    # converted into Carol's records (one person entered twice, merged by conversion).
+    account = sf.insert("Account", Name="Initech")
+    renewal = sf.insert(
+        "Opportunity",
+        Name="Renewal",
+        StageName="Prospecting",
+        CloseDate="2026-12-31",
+        AccountId=account,
+    )
+    user = as_salesforce_user(sf)
+    user.update("Contact", carol, {"AccountId": account})
+    user.update("Event", carols["Id"], {"WhatId": renewal})
+    sf.convert_lead(lead, account_id=account, contact_id=carol, create_opportunity=False)
+    # Both meetings are edited while the jobs wait, so they run in one batch.
+    SalesforceConnection.objects.update(paused_until=timezone.now() + timedelta(hours=1))
+    for external_id in ("m-1", "m-2"):
+        partner.client.patch(
+            f"/api/v1/meetings/{external_id}/", {"title": f"{external_id} edited"}, format="json"
+        )
+    SalesforceConnection.objects.update(paused_until=None)
+    waiting = SyncJob.objects.filter(state="pending").order_by("pk")
+    assert waiting.count() == 2
+    waiting.update(next_attempt_at=None, dispatched_at=None)
+
+    sync_jobs_run(job_id=waiting[0].pk)
+
+    bobs_job, carols_job = SyncJob.objects.filter(operation="meeting.sync").order_by("pk")
+    assert bobs_job.state == carols_job.state == "succeeded"
+    assert "was converted" in bobs_job.reason and "converted" not in carols_job.reason
+    assert sf.get(carols["Id"])["WhatId"] == renewal
