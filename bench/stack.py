@@ -17,10 +17,13 @@ error. What it measures, in order:
 1. ingest: 20 partner clients (locust, no think time) upsert one highlight per request
    through the partner API with an API key, into 100 meetings not processed yet (the
    usual order: highlights arrive, then "processed"); no worker runs meanwhile.
-   Requests/s and p50/p95/p99 of the successful requests.
+   Requests/s and p50/p95/p99 of the successful requests. Then the same clients at 200
+   requests/s together (`--ingest-rate`): the latency at that load; and one client
+   alone, one request after another: a request's own time.
 2. bulk ingest: the same through a bulk highlights endpoint, when the API schema has
    one ("n/a" otherwise; `bulk_ingest` and the locustfile's "bulk" scenario say what is
-   sent).
+   sent). Then one client alone sends 500 highlights in one request, and edits them all
+   in another: the time of each.
 3. backlog drain, one cluster: N processed meetings (4 external attendees, all Contacts
    of one Account in the org; 5 highlights), created while no worker runs, so their jobs
    wait in Redis; then one cluster starts, and the clock runs from its start until no
@@ -30,7 +33,13 @@ error. What it measures, in order:
 5. edit latency: with the two clusters running, a highlight of a synced meeting is
    edited (PATCH through gunicorn), and the clock runs until the meeting's Note, read
    from the emulator's record page (no API call, no added latency), shows the new text.
-6. memory: RSS of every process of each cluster (peak during its drain) and of
+6. trickle: with the two clusters running, processed meetings arrive one at a time
+   (10 a second for 30 s): Salesforce API calls per meeting, and "processed" -> synced.
+7. retry dispatch: the org answers 503 to the next few API requests (the emulator's
+   control API), so some jobs fail once and back off; a cluster of its own, with a
+   backoff of seconds, retries them. How long after its due time each retry starts
+   (p50, p95, max; the goal is within 5 s).
+8. memory: RSS of every process of each cluster (peak during its drain) and of
    gunicorn, and the clusters' PSS (shared pages counted once).
 
 It prints one table and writes build/bench-stack.json; the processes' logs go to
@@ -651,6 +660,55 @@ def ingest(ctx: Context, bench: BenchTenant, meetings: list[str]) -> dict[str, A
     return result
 
 
+def ingest_alone(ctx: Context, bench: BenchTenant, meetings: list[str]) -> dict[str, Any]:
+    """One client alone, one request after another: what a highlight upsert costs when
+    it waits for no other request."""
+    import requests
+
+    count = ctx.args.alone_requests
+    print(f"ingest, one client alone: {count} requests ...", end=" ", flush=True)
+    headers = {**FORWARDED, "Authorization": f"Api-Key {bench.api_key}"}
+    session = requests.Session()
+    timings: list[float] = []
+    for i in range(count):
+        body = {"external_id": f"alone-{i}", "text": f"Alone {i}: a pilot.", "offset_seconds": i}
+        url = f"{ctx.web_url}/api/v1/meetings/{meetings[i % len(meetings)]}/highlights/"
+        started = time.perf_counter()
+        answer = session.post(url, json=body, headers=headers, timeout=30)
+        timings.append((time.perf_counter() - started) * 1000)
+        if answer.status_code != 201:
+            ctx.problems.append(f"ingest alone: answered {answer.status_code}")
+            break
+    result = {
+        "requests": len(timings),
+        "p50_ms": round(percentile(timings, 50), 1),
+        "p95_ms": round(percentile(timings, 95), 1),
+        "p99_ms": round(percentile(timings, 99), 1),
+    }
+    print(f"p50 {result['p50_ms']} ms, p95 {result['p95_ms']} ms", flush=True)
+    return result
+
+
+def ingest_paced(ctx: Context, bench: BenchTenant, meetings: list[str]) -> dict[str, Any]:
+    """The same clients holding to `--ingest-rate` requests/s together: the latency at
+    that load. (Without a set rate, 20 clients that send again at once always wait
+    about 20 / throughput for an answer, however fast each request is.)"""
+    rate = ctx.args.ingest_rate
+    print(f"ingest at {rate:g} req/s: {ctx.args.users} clients ...", end=" ", flush=True)
+    result = locust_run(
+        ctx,
+        "ingest-paced",
+        bench.api_key,
+        meetings,
+        {"BENCH_SCENARIO": "single", "BENCH_RATE": f"{rate:g}", "BENCH_USERS": str(ctx.args.users)},
+    )
+    result["rate_asked"] = rate
+    print(f"{result['requests_per_second']} req/s, p95 {result['p95_ms']} ms", flush=True)
+    if result["failures"]:
+        ctx.problems.append(f"ingest at {rate:g} req/s: {result['failures']} requests failed")
+    return result
+
+
 def bulk_endpoint(ctx: Context, api_key: str) -> str | None:
     """The bulk highlights path of the partner API's schema, "{meeting}" for the
     meeting's id; None when there is none."""
@@ -694,6 +752,55 @@ def bulk_ingest(ctx: Context, bench: BenchTenant, meetings: list[str]) -> dict[s
     print(f"{result['highlights_per_second']} highlights/s", flush=True)
     if result["failures"]:
         ctx.problems.append(f"bulk ingest: {result['failures']} requests failed")
+    return result
+
+
+def bulk_alone(ctx: Context, bench: BenchTenant, meetings: list[str]) -> dict[str, Any] | None:
+    """One client alone sends `--bulk-alone-size` highlights in one bulk request, to a
+    meeting after another: the time of a request that creates them all, then of one
+    that edits them all. None when the API has no bulk endpoint."""
+    import requests
+
+    path = bulk_endpoint(ctx, bench.api_key)
+    if path is None:
+        return None
+    size, samples = ctx.args.bulk_alone_size, ctx.args.bulk_alone_samples
+    print(f"bulk alone: {samples} x {size} highlights ...", end=" ", flush=True)
+    headers = {**FORWARDED, "Authorization": f"Api-Key {bench.api_key}"}
+    session = requests.Session()
+    timings: dict[str, list[float]] = {"create": [], "edit": []}
+    for i in range(samples):
+        url = f"{ctx.web_url}{path.format(meeting=meetings[i % len(meetings)])}"
+        for kind in ("create", "edit"):
+            body = {
+                "highlights": [
+                    {
+                        "external_id": f"alone-{i}-{k}",
+                        "text": f"Highlight {k} ({kind}): the buyer asked about pricing.",
+                        "speaker": "Buyer",
+                        "offset_seconds": k,
+                    }
+                    for k in range(size)
+                ]
+            }
+            started = time.perf_counter()
+            answer = session.post(url, json=body, headers=headers, timeout=60)
+            timings[kind].append((time.perf_counter() - started) * 1000)
+            if answer.status_code != 200:
+                ctx.problems.append(f"bulk alone: {kind} answered {answer.status_code}")
+    result = {
+        "highlights_per_request": size,
+        "samples": samples,
+        **{
+            f"{kind}_{name}_ms": round(value, 1)
+            for kind, values in timings.items()
+            for name, value in (("p50", percentile(values, 50)), ("max", max(values)))
+        },
+    }
+    print(
+        f"create p50 {result['create_p50_ms']} ms, edit p50 {result['edit_p50_ms']} ms",
+        flush=True,
+    )
     return result
 
 
@@ -876,6 +983,164 @@ def edit_latency(ctx: Context, bench: BenchTenant, meetings: list[Any]) -> dict[
     return result
 
 
+def retry_dispatch(ctx: Context, broker: str) -> dict[str, Any]:
+    """Sync jobs that fail once with a retryable error (the org answers 503
+    SERVER_UNAVAILABLE to the next few API requests, set through the emulator's control
+    API): how long after its due time (the end of its backoff) each retry starts.
+
+    One cluster of its own runs with SYNC_RETRY_BASE_SECONDS set low, so the backoffs
+    end within seconds: the delay measured (due -> started: the sweeper's period, the
+    dispatch, the broker) does not depend on how long the backoff was. Each due time is
+    read from the job's row while it waits; the start is its next attempt's. `broker`:
+    "redis", or "orm" for a cluster without REDIS_URL (the database is its broker)."""
+    from django.conf import settings
+
+    from integrations.models import SyncAttempt, SyncJob
+
+    samples = ctx.args.retry_samples
+    base = ctx.args.retry_base_seconds
+    print(
+        f"retry dispatch ({broker} broker): {samples} failed requests, backoff base {base:g} s ...",
+        end=" ",
+        flush=True,
+    )
+    bench = tenant_connected(ctx.emulator, f"retry-{broker}", ctx.args.latency_ms)
+    org_id = bench.org["id"]
+    customers = customers_for(samples)
+    org_seed(ctx.emulator, org_id, customers)
+    ctx.emulator.control(
+        "POST",
+        f"orgs/{org_id}/faults/fail-next",
+        {"n": samples, "path": "/services/data/", "error_code": "SERVER_UNAVAILABLE"},
+    )
+    meetings_create(bench.tenant, samples, customers)
+    if broker == "orm":
+        # This script queued the jobs to Redis, which this cluster does not read: they
+        # count as not handed over, so its sweeper hands them over (as after a lost
+        # message).
+        SyncJob.objects.filter(tenant=bench.tenant, state="pending").update(dispatched_at=None)
+    name = f"sync_worker-retry-{broker}"
+    extra = {"SYNC_RETRY_BASE_SECONDS": f"{base:g}"}
+    if broker == "orm":
+        extra["REDIS_URL"] = ""
+    ctx.procs.start(name, [str(BIN / "python"), "manage.py", "sync_worker"], extra)
+    due: dict[tuple[int, int], datetime] = {}
+    deadline = time.perf_counter() + ctx.args.retry_timeout
+    waiting = SyncJob.objects.filter(
+        tenant=bench.tenant, state="pending", waiting_for="backoff", next_attempt_at__isnull=False
+    )
+    while time.perf_counter() < deadline:
+        for pk, attempts, next_attempt_at in waiting.values_list(
+            "pk", "attempt_count", "next_attempt_at"
+        ):
+            due[(pk, attempts)] = next_attempt_at
+        if not open_jobs(bench.tenant):
+            break
+        if not ctx.procs.alive(name):
+            raise RuntimeError(f"{name} stopped:\n{log_tail(name)}")
+        time.sleep(0.05)
+    ctx.procs.stop(name, grace=20)
+    delays: list[float] = []
+    never = 0
+    for (pk, tried), due_at in due.items():
+        starts = list(
+            SyncAttempt.objects.filter(job_id=pk)
+            .order_by("started_at")
+            .values_list("started_at", flat=True)
+        )
+        if len(starts) > tried:
+            delays.append((starts[tried] - due_at).total_seconds() * 1000)
+        else:
+            never += 1
+    left = ctx.emulator.control("GET", f"orgs/{org_id}/faults")
+    result = {
+        "failed_requests": samples,
+        "backoff_base_seconds": base,
+        "sweep_seconds": settings.SYNC_SWEEP_SECONDS,
+        "broker": broker,
+        "retries": len(delays),
+        "retries_not_started": never,
+        "p50_ms": round(percentile(delays, 50), 1),
+        "p95_ms": round(percentile(delays, 95), 1),
+        "max_ms": round(max(delays), 1) if delays else None,
+        "jobs_by_state": jobs_by_state(bench.tenant),
+        "faults_left": left,
+    }
+    if never:
+        ctx.problems.append(
+            f"retry dispatch ({broker}): {never} retries had not started after their due time"
+        )
+    if not delays:
+        ctx.problems.append(f"retry dispatch ({broker}): no job was retried (did the fault hit?)")
+    elif result["max_ms"] > ctx.args.retry_goal_seconds * 1000:
+        ctx.problems.append(
+            f"retry dispatch ({broker}): a retry started {result['max_ms']:.0f} ms after its "
+            f"due time (goal: within {ctx.args.retry_goal_seconds:g} s)"
+        )
+    print(
+        f"{len(delays)} retries, due -> started p50 {result['p50_ms']} ms, "
+        f"max {result['max_ms']} ms",
+        flush=True,
+    )
+    return result
+
+
+TRICKLE_NUMBERING = 100_000
+
+
+def trickle(ctx: Context) -> dict[str, Any]:
+    """Processed meetings arriving one at a time, `--trickle-rate` a second (as partners
+    send them through the day), while the two clusters run: Salesforce API calls per
+    meeting, and how long each meeting took from "processed" to its sync's end."""
+    from integrations.models import SyncJob
+
+    rate, seconds = ctx.args.trickle_rate, ctx.args.trickle_seconds
+    count = max(1, round(rate * seconds))
+    print(f"trickle: {count} meetings at {rate:g}/s ...", end=" ", flush=True)
+    bench = tenant_connected(ctx.emulator, "trickle", ctx.args.latency_ms)
+    org_id = bench.org["id"]
+    customers = customers_for(count)
+    org_seed(ctx.emulator, org_id, customers)
+    calls_before = ctx.emulator.api_calls(org_id)
+    started = time.perf_counter()
+    for i, customer in enumerate(customers):
+        pause = started + i / rate - time.perf_counter()
+        if pause > 0:
+            time.sleep(pause)
+        meetings_create(bench.tenant, TRICKLE_NUMBERING + i, [customer])
+    arrived = time.perf_counter() - started
+    deadline = time.perf_counter() + ctx.args.drain_timeout
+    while open_jobs(bench.tenant) and time.perf_counter() < deadline:
+        time.sleep(0.25)
+    settled = time.perf_counter() - started - arrived
+    calls = ctx.emulator.api_calls(org_id) - calls_before
+    processed = SyncJob.objects.filter(
+        tenant=bench.tenant, operation="meeting.processed", finished_at__isnull=False
+    ).values_list("created_at", "finished_at")
+    latencies = [(done - queued).total_seconds() * 1000 for queued, done in processed]
+    left = open_jobs(bench.tenant)
+    result = {
+        "meetings": count,
+        "rate_asked": rate,
+        "rate_achieved": round(count / arrived, 2) if arrived else None,
+        "seconds_after_last_arrival": round(settled, 2),
+        "api_calls": calls,
+        "api_calls_per_meeting": round(calls / count, 3),
+        "processed_to_synced_p50_ms": round(percentile(latencies, 50), 1),
+        "processed_to_synced_p95_ms": round(percentile(latencies, 95), 1),
+        "jobs_left_open": left,
+        "jobs_by_state": jobs_by_state(bench.tenant),
+    }
+    if left:
+        ctx.problems.append(f"trickle: {left} jobs still open")
+    print(
+        f"{result['api_calls_per_meeting']} API calls/meeting, processed -> synced p50 "
+        f"{result['processed_to_synced_p50_ms']} ms",
+        flush=True,
+    )
+    return result
+
+
 # --- report ------------------------------------------------------------------------------
 
 
@@ -890,6 +1155,27 @@ def table(results: dict[str, Any]) -> str:
             f" ({ing['requests']} requests, {ing['failures']} failed)",
         )
     )
+    paced = results.get("ingest_paced")
+    if paced:
+        rows.append(
+            (
+                f"ingest at {paced['rate_asked']:g} req/s asked, {paced['clients']} clients",
+                f"{paced['requests_per_second']:.1f} req/s",
+                f"p50 {paced['p50_ms']:.0f} ms, p95 {paced['p95_ms']:.0f} ms, p99 "
+                f"{paced['p99_ms']:.0f} ms ({paced['requests']} requests, "
+                f"{paced['failures']} failed)",
+            )
+        )
+    alone = results.get("ingest_alone")
+    if alone:
+        rows.append(
+            (
+                "ingest: one client alone",
+                f"p50 {alone['p50_ms']:.1f} ms",
+                f"p95 {alone['p95_ms']:.1f} ms, p99 {alone['p99_ms']:.1f} ms "
+                f"({alone['requests']} requests one after another)",
+            )
+        )
     bulk = results["bulk_ingest"]
     if bulk.get("available"):
         rows.append(
@@ -902,6 +1188,17 @@ def table(results: dict[str, Any]) -> str:
         )
     else:
         rows.append(("bulk ingest", bulk["note"], ""))
+    single = results.get("bulk_alone")
+    if single:
+        rows.append(
+            (
+                f"bulk alone: {single['highlights_per_request']} in one request",
+                f"create p50 {single['create_p50_ms']:.0f} ms",
+                f"create max {single['create_max_ms']:.0f} ms; edit all p50 "
+                f"{single['edit_p50_ms']:.0f} ms, max {single['edit_max_ms']:.0f} ms "
+                f"({single['samples']} samples, one client)",
+            )
+        )
     for d in results["drains"]:
         state = "" if d["finished"] else f", NOT FINISHED: {d['jobs_left_open']} jobs open"
         rows.append(
@@ -923,6 +1220,26 @@ def table(results: dict[str, Any]) -> str:
                 f"p50 {ed['p50_ms']:.0f} ms",
                 f"p95 {ed['p95_ms']:.0f} ms, max {ed['max_ms']} ms, PATCH p50 "
                 f"{ed['patch_p50_ms']:.0f} ms, {ed['api_calls_per_edit']} API calls/edit",
+            )
+        )
+    trick = results.get("trickle")
+    if trick:
+        rows.append(
+            (
+                f"trickle: {trick['meetings']} meetings at {trick['rate_asked']:g}/s",
+                f"{trick['api_calls_per_meeting']:.3f} API calls/meeting",
+                f"processed -> synced p50 {trick['processed_to_synced_p50_ms']:.0f} ms, p95 "
+                f"{trick['processed_to_synced_p95_ms']:.0f} ms (arrived at "
+                f"{trick['rate_achieved']}/s)",
+            )
+        )
+    for retry in results.get("retry_dispatch", []):
+        rows.append(
+            (
+                f"retry ({retry['broker']}): due -> started, {retry['retries']} retries",
+                f"p50 {retry['p50_ms']:.0f} ms",
+                f"p95 {retry['p95_ms']:.0f} ms, max {retry['max_ms']} ms (sweep every "
+                f"{retry['sweep_seconds']:g} s)",
             )
         )
     for mem in results["memory"]:
@@ -953,7 +1270,20 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--users", type=int, default=20, help="concurrent partner clients")
     parser.add_argument("--ingest-seconds", type=float, default=30.0)
+    parser.add_argument(
+        "--ingest-rate",
+        type=float,
+        default=200.0,
+        help="requests/s of a second ingest run, for its latency at that load (0: none)",
+    )
     parser.add_argument("--bulk-size", type=int, default=50, help="highlights per bulk request")
+    parser.add_argument(
+        "--alone-requests", type=int, default=300, help="highlight upserts of one client alone"
+    )
+    parser.add_argument(
+        "--bulk-alone-size", type=int, default=500, help="highlights of one bulk request alone"
+    )
+    parser.add_argument("--bulk-alone-samples", type=int, default=5)
     parser.add_argument("--edit-samples", type=int, default=50)
     parser.add_argument("--edit-timeout", type=float, default=60.0, help="seconds per edit")
     parser.add_argument("--latency-ms", type=float, default=50.0, help="added per API request")
@@ -971,6 +1301,21 @@ def parse_args() -> argparse.Namespace:
         default=180.0,
         help="a drain during which no job finishes for this long is given up",
     )
+    parser.add_argument(
+        "--retry-samples", type=int, default=10, help="API requests failed once (retry phase)"
+    )
+    parser.add_argument(
+        "--retry-base-seconds",
+        type=float,
+        default=4.0,
+        help="SYNC_RETRY_BASE_SECONDS of the retry phase's cluster",
+    )
+    parser.add_argument("--retry-timeout", type=float, default=120.0, help="seconds")
+    parser.add_argument(
+        "--retry-goal-seconds", type=float, default=5.0, help="due -> started, at most"
+    )
+    parser.add_argument("--trickle-rate", type=float, default=10.0, help="meetings per second")
+    parser.add_argument("--trickle-seconds", type=float, default=30.0)
     parser.add_argument("--keep-db", action="store_true", help="do not drop the database")
     parser.add_argument("--output", type=Path, default=RESULTS_FILE)
     args = parser.parse_args()
@@ -978,6 +1323,8 @@ def parse_args() -> argparse.Namespace:
         args.meetings = min(args.meetings, 20)
         args.ingest_seconds = min(args.ingest_seconds, 5.0)
         args.edit_samples = min(args.edit_samples, 5)
+        args.retry_samples = min(args.retry_samples, 3)
+        args.trickle_seconds = min(args.trickle_seconds, 5.0)
     return args
 
 
@@ -1009,7 +1356,11 @@ def run(args: argparse.Namespace, database_url: str, redis_url: str) -> dict[str
         results["ingest"] = ingest(ctx, ingest_tenant, ingest_ids)
         gunicorn_pid = procs.running["gunicorn"].pid
         gunicorn_memory.sample(gunicorn_pid)
+        if args.ingest_rate:
+            results["ingest_paced"] = ingest_paced(ctx, ingest_tenant, ingest_ids)
+        results["ingest_alone"] = ingest_alone(ctx, ingest_tenant, ingest_ids)
         results["bulk_ingest"] = bulk_ingest(ctx, ingest_tenant, ingest_ids)
+        results["bulk_alone"] = bulk_alone(ctx, ingest_tenant, ingest_ids)
         gunicorn_memory.sample(gunicorn_pid)
 
         one, _, _ = drain(ctx, clusters=1)
@@ -1021,7 +1372,9 @@ def run(args: argparse.Namespace, database_url: str, redis_url: str) -> dict[str
         else:
             print("edit latency: n/a (the drain did not finish)", flush=True)
             results["edit_latency"] = {"samples": 0, "note": "n/a (the drain did not finish)"}
+        results["trickle"] = trickle(ctx)
         clusters_stop(ctx, [cluster_name(1), cluster_name(2)])
+        results["retry_dispatch"] = [retry_dispatch(ctx, broker) for broker in ("redis", "orm")]
         gunicorn_memory.sample(gunicorn_pid)
         results["memory"] = [
             *({**peak, "label": f"{peak['label']} of 1 (drain, peak)"} for peak in one["memory"]),

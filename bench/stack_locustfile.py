@@ -8,7 +8,8 @@ endpoint at BENCH_BULK_PATH. Every request's start and duration go to BENCH_TIMI
 
 Inputs (environment): BENCH_API_KEY, BENCH_MEETINGS (meeting external ids, comma-
 separated), BENCH_SCENARIO, BENCH_TIMINGS_FILE, and for "bulk" BENCH_BULK_PATH
-("{meeting}" is replaced) and BENCH_BULK_SIZE.
+("{meeting}" is replaced) and BENCH_BULK_SIZE. With BENCH_RATE (requests per second of
+all BENCH_USERS clients together) each client keeps to its share of that rate instead.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import os
 import random
 from typing import Any
 
-from locust import FastHttpUser, constant, events, task
+from locust import FastHttpUser, constant, constant_throughput, events, task
 
 API_KEY = os.environ.get("BENCH_API_KEY", "")
 MEETINGS = [m for m in os.environ.get("BENCH_MEETINGS", "").split(",") if m]
@@ -27,6 +28,10 @@ SCENARIO = os.environ.get("BENCH_SCENARIO", "single")
 TIMINGS_FILE = os.environ.get("BENCH_TIMINGS_FILE", "")
 BULK_PATH = os.environ.get("BENCH_BULK_PATH", "")
 BULK_SIZE = int(os.environ.get("BENCH_BULK_SIZE", "50"))
+# Requests per second of all clients together (0: each client sends its next request as
+# soon as the last one is answered). Spread over the clients, as a fixed rate each.
+RATE = float(os.environ.get("BENCH_RATE", "0"))
+USERS = int(os.environ.get("BENCH_USERS", "1"))
 
 _client_numbers = itertools.count(1)
 # (start as a Unix time, duration in ms, succeeded)
@@ -48,7 +53,7 @@ def _save(**kwargs: Any) -> None:
 
 
 class PartnerClient(FastHttpUser):
-    wait_time = constant(0)
+    wait_time = constant_throughput(RATE / USERS) if RATE else constant(0)
 
     def on_start(self) -> None:
         self.number = next(_client_numbers)

@@ -110,7 +110,15 @@ TEMPLATES = [
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
+# Seconds a process keeps its database connection between requests (0: a new one per
+# request). Production keeps it: opening a PostgreSQL connection costs more than a
+# partner's whole highlight upsert. A kept connection is checked before each request
+# that reuses it, so one the database dropped (a restart, a failover) is replaced
+# instead of failing that request.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int(
+    "DATABASE_CONN_MAX_AGE", default=60 if PRODUCTION else 0
+)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("DATABASE_CONN_HEALTH_CHECKS", default=True)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Web server and worker share one SQLite file: wait for a lock instead of failing.
     # Transactions take the write lock when they begin: a transaction that read first
@@ -321,6 +329,13 @@ SPECTACULAR_SETTINGS = {
     },
 }
 API_KEY_CUSTOM_HEADER = None
+# Seconds a web process remembers a partner's API key it has checked, so a request
+# needs no lookup of it: a revoked key keeps working at most this long in a process that
+# has just used it. 0 checks every request against the database (development and tests:
+# a revocation shows at once).
+API_KEY_CACHE_SECONDS: float = env.float(
+    "API_KEY_CACHE_SECONDS", default=2.0 if PRODUCTION else 0.0
+)
 
 # Scheduler webhooks: a signature older than this many seconds is refused.
 SCHEDULER_WEBHOOK_TOLERANCE_SECONDS: int = env.int(

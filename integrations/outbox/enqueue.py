@@ -7,7 +7,7 @@ from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
-from django.db.models import Q
+from django.db.models import Exists, Q
 
 from integrations.enums import Operation, Purpose
 from integrations.models import SyncJob, SyncMapping
@@ -73,7 +73,7 @@ def sync_job_enqueue(
             .first()
         )
         if pending is not None:
-            logger.info(
+            logger.debug(
                 "sync job %s already pending for %s; not queued twice", pending.pk, operation
             )
             return pending
@@ -102,9 +102,17 @@ def meeting_sync_started(*, tenant: Tenant, lock_key: str) -> bool:
     meanwhile waits for the lock (its claim is a conditional update of the row), and
     then reads the change. This is the rule `sync_job_enqueue` reuses a pending job by."""
     meeting_changes_lock(lock_key)
+    return _open_jobs_started(tenant=tenant, lock_key=lock_key)
+
+
+def _open_jobs_started(*, tenant: Tenant, lock_key: str) -> bool:
+    """`meeting_sync_started` once the meeting's lock is held: the open jobs are read
+    (and locked) after the lock was taken, so they include any that became runnable
+    while this transaction waited for it."""
     open_jobs = list(
         SyncJob.objects.select_for_update()
         .filter(tenant=tenant, lock_key=lock_key, state__in=SyncJob.OPEN_STATES)
+        .order_by()
         .values_list("state", "attempt_count")
     )
     return any(state != SyncJob.State.PENDING or tried > 0 for state, tried in open_jobs)
@@ -124,18 +132,33 @@ def highlight_change_enqueue(*, highlight: Highlight) -> SyncJob | None:
        synced or sent. A job of its own would only be skipped ("not in Salesforce yet")
        or find the Note already holding it, once per highlight.
     """
-    meeting_type = ContentType.objects.get_for_model(type(highlight.meeting))
-    highlight_type = ContentType.objects.get_for_model(Highlight)
     in_salesforce = SyncMapping.objects.filter(
-        Q(content_type=highlight_type, object_id=highlight.pk, purpose=Purpose.HIGHLIGHT_NOTE)
+        Q(
+            content_type=ContentType.objects.get_for_model(Highlight),
+            object_id=highlight.pk,
+            purpose=Purpose.HIGHLIGHT_NOTE,
+        )
         | Q(
-            content_type=meeting_type, object_id=highlight.meeting_id, purpose=Purpose.MEETING_NOTE
+            content_type=ContentType.objects.get_for_model(Meeting),
+            object_id=highlight.meeting_id,
+            purpose=Purpose.MEETING_NOTE,
         ),
-        tenant=highlight.tenant,
-    ).exists()
+        tenant_id=highlight.tenant_id,
+    )
+    # The meeting's lock (see `meeting_changes_lock`) and step 1's question in one
+    # statement. Its answer is as of the statement's start, as it was when the question
+    # came before the lock.
+    locked = (
+        Meeting.objects.select_for_update()
+        .filter(pk=highlight.meeting_id)
+        .order_by()
+        .values_list(Exists(in_salesforce), flat=True)
+    )
     lock_key = lock_key_for(highlight)
-    if not in_salesforce and not meeting_sync_started(tenant=highlight.tenant, lock_key=lock_key):
-        logger.info(
+    if not any(locked) and not _open_jobs_started(tenant=highlight.tenant, lock_key=lock_key):
+        # Said for every highlight of a meeting not synced yet: only worth reading when
+        # debugging.
+        logger.debug(
             "highlight %s changed; nothing of its meeting is in Salesforce yet and no sync "
             "of it has started, no sync queued",
             highlight.pk,
@@ -180,7 +203,7 @@ def highlights_change_enqueue(*, meeting: Meeting, highlights: list[Highlight]) 
     if shared and others:
         chosen.append(others[0])
     if not chosen:
-        logger.info(
+        logger.debug(
             "%s highlights of meeting %s changed; nothing of the meeting is in Salesforce "
             "yet and no sync of it has started, no sync queued",
             len(highlights),

@@ -12,13 +12,31 @@ from rest_framework.response import Response
 
 from core.api.responses import paginated, upserted
 from core.api.schema import error_response
+from core.errors import NotFound
 from meetings import selectors, services
 from meetings.api import serializers as s
+from meetings.models import Meeting
 from tenants.api.views import TenantScopedAPIView
 
 PROCESSED_CONFLICT = error_response(
     "A processed meeting cannot go back to an earlier status (code `conflict`)."
 )
+
+
+def _meeting_for_highlights(view: TenantScopedAPIView, external_id: str) -> Meeting:
+    """The meeting alone, for writing its highlights: without the attendees and the
+    transcript that the answers about a meeting carry (a transcript may be megabytes)."""
+    meeting = (
+        selectors.meeting_list(tenant=view.tenant)
+        .select_related(None)
+        .prefetch_related(None)
+        .filter(external_id=external_id)
+        .first()
+    )
+    if meeting is None:
+        raise NotFound(f"No meeting with external id '{external_id}'.")
+    meeting.tenant = view.tenant
+    return meeting
 
 
 @extend_schema(tags=["Meetings"])
@@ -192,7 +210,7 @@ class HighlightListCreateView(TenantScopedAPIView):
         ],
     )
     def post(self, request: Request, external_id: str) -> Response:
-        meeting = selectors.meeting_get(tenant=self.tenant, external_id=external_id)
+        meeting = _meeting_for_highlights(self, external_id)
         data = s.HighlightInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         highlight, created = services.highlight_upsert(meeting=meeting, **data.validated_data)
@@ -227,7 +245,7 @@ class HighlightBulkView(TenantScopedAPIView):
         ],
     )
     def post(self, request: Request, external_id: str) -> Response:
-        meeting = selectors.meeting_get(tenant=self.tenant, external_id=external_id)
+        meeting = _meeting_for_highlights(self, external_id)
         data = s.HighlightBulkInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         items = [services.HighlightInput(**item) for item in data.validated_data["highlights"]]

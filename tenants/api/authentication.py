@@ -6,8 +6,13 @@ This is the one place a partner request gets its tenant; every API view reads it
 
 from __future__ import annotations
 
-from typing import Any, cast
+import copy
+import hashlib
+import time
+from dataclasses import dataclass
+from typing import Any
 
+from django.conf import settings
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.permissions import BasePermission
@@ -34,10 +39,7 @@ class TenantAPIKeyAuthentication(BaseAuthentication):
             # query on PostgreSQL.
             raise exceptions.AuthenticationFailed("Unknown or revoked API key.")
         try:
-            # Looks the key up by its prefix and checks the hash; revoked keys are not usable.
-            # The library's manager is typed for its abstract model; the key it finds
-            # is one of the model it manages, here TenantAPIKey.
-            api_key = cast(TenantAPIKey, TenantAPIKey.objects.get_from_key(key))
+            api_key = api_key_find(key)
         except TenantAPIKey.DoesNotExist:
             raise exceptions.AuthenticationFailed("Unknown or revoked API key.") from None
         if api_key.has_expired:
@@ -47,6 +49,54 @@ class TenantAPIKeyAuthentication(BaseAuthentication):
     def authenticate_header(self, request: Request) -> str:
         # Makes DRF answer 401 (not 403) when the key is missing or wrong.
         return KEYWORD
+
+
+@dataclass(frozen=True)
+class _Checked:
+    api_key: TenantAPIKey
+    until: float
+
+
+# Keys this process has checked lately, by a digest of the whole key (its secret part
+# included, so a wrong secret with a known prefix is never found here).
+_checked: dict[str, _Checked] = {}
+# Keys remembered at most; past it the memory starts again (a partner has a few keys).
+_CHECKED_MAX = 1000
+# Tests move time through this.
+clock = time.monotonic
+
+
+def api_key_find(key: str) -> TenantAPIKey:
+    """The usable key (not revoked, the secret matching its hash), with its tenant, in
+    one query; or DoesNotExist. A key found is remembered for API_KEY_CACHE_SECONDS, so
+    a partner's next requests need no query at all; a revocation reaches this process
+    when that time has passed. Expiry is checked by the caller at every request."""
+    ttl = settings.API_KEY_CACHE_SECONDS
+    digest = hashlib.sha256(key.encode()).hexdigest()
+    now = clock()
+    checked = _checked.get(digest) if ttl > 0 else None
+    if checked is not None and checked.until > now:
+        return _detached(checked.api_key)
+    prefix, _, _ = key.partition(".")
+    found = TenantAPIKey.objects.select_related("tenant").filter(revoked=False, prefix=prefix)
+    api_key = found.first()
+    # Checks the hash (and moves a key hashed the old way to the library's new hasher).
+    if api_key is None or not api_key.is_valid(key):
+        _checked.pop(digest, None)
+        raise TenantAPIKey.DoesNotExist("Unknown or revoked API key.")
+    if ttl > 0:
+        if len(_checked) >= _CHECKED_MAX:
+            _checked.clear()
+        _checked[digest] = _Checked(api_key=_detached(api_key), until=now + ttl)
+    return api_key
+
+
+def _detached(api_key: TenantAPIKey) -> TenantAPIKey:
+    """A copy of the key and of its tenant: nothing one request sets on them reaches
+    another request."""
+    twin = copy.copy(api_key)
+    twin.tenant = copy.copy(api_key.tenant)
+    return twin
 
 
 class HasTenantAPIKey(BasePermission):

@@ -12,10 +12,11 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
+from django.core.cache.backends.redis import RedisCache
 from rest_framework.throttling import BaseThrottle
 
 from tenants.models import Tenant, TenantAPIKey
@@ -68,12 +69,15 @@ class WindowRateThrottle(BaseThrottle):
         counted: list[str] = []
         waits: list[float] = []
         try:
-            for number, limit, period in rates:
+            for number, _, period in rates:
                 window = int(now // period)
-                key = f"throttle:{self.scope}:{number}:{period}:{window}:{ident}"
-                counted.append(key)
-                if _count(key, timeout=period + 5) > limit:
-                    waits.append((window + 1) * period - now)
+                counted.append(f"throttle:{self.scope}:{number}:{period}:{window}:{ident}")
+            counts = _count_all(
+                [(key, period + 5) for key, (_, _, period) in zip(counted, rates, strict=True)]
+            )
+            for (_, limit, period), count in zip(rates, counts, strict=True):
+                if count > limit:
+                    waits.append((int(now // period) + 1) * period - now)
             if waits:
                 for key in counted:
                     _uncount(key)
@@ -88,6 +92,45 @@ class WindowRateThrottle(BaseThrottle):
 
     def wait(self) -> float | None:
         return self.retry_after
+
+
+def _count_all(windows: list[tuple[str, int]]) -> list[int]:
+    """Adds one to each (key, timeout)'s count and returns the counts: with Redis, in
+    one round trip for all of them (a request checks two windows); with another cache,
+    one key after the other."""
+    client = _redis_client()
+    if client is None:
+        return [_count(key, timeout=timeout) for key, timeout in windows]
+    pipe = client.pipeline(transaction=False)
+    for key, timeout in windows:
+        stored = cache.make_and_validate_key(key)
+        # Starts the window's count with its expiry when it has none yet, then counts:
+        # both atomic in Redis, as `cache.add` and `cache.incr` are.
+        pipe.set(stored, 0, ex=timeout, nx=True)
+        pipe.incr(stored)
+    answers = pipe.execute()
+    return [int(count) for count in answers[1::2]]
+
+
+# The Redis client of the cache backend last seen: (backend, client).
+_redis: dict[str, tuple[object, Any]] = {}
+
+
+def _redis_client() -> Any | None:
+    """The Redis client under the default cache, or None when the cache is not Redis.
+    Kept while the cache backend stays the same: Django's cache makes a client for
+    each call, which costs more than the round trip itself. Counts stay readable
+    through `cache` (the same keys, integers stored as they are)."""
+    backend = caches[DEFAULT_CACHE_ALIAS]
+    if not isinstance(backend, RedisCache):
+        return None
+    kept = _redis.get("client")
+    if kept is None or kept[0] is not backend:
+        # Django's RedisCache has no public way to its client; this is how its own
+        # methods reach it.
+        kept = (backend, backend._cache.get_client(write=True))
+        _redis["client"] = kept
+    return kept[1]
 
 
 def _count(key: str, *, timeout: int) -> int:

@@ -73,7 +73,7 @@ def test_a_tenant_admin_creates_copies_and_revokes_an_api_key(
     assert plain_key not in page.content()
     row.get_by_role("link", name=re.compile("^Revoke")).click()
     expect(page.get_by_role("heading", name="Revoke key “CRM sync”?")).to_be_visible()
-    expect(page.get_by_text("Partners using it stop at once.")).to_be_visible()
+    expect(page.get_by_text("Partners using it are refused within a few seconds")).to_be_visible()
     page_check(page, "tenant-api-key-revoke")
     page.get_by_role("button", name="Revoke key").click()
 
