@@ -290,6 +290,9 @@ class SyncJob(models.Model):
             models.Index(fields=["state", "next_attempt_at"]),
             models.Index(fields=["tenant", "state", "id"]),
             models.Index(fields=["tenant", "content_type", "object_id"]),
+            # An object's open jobs, read at every change of it (the enqueue reuses a
+            # pending job, found by its lock key) and at every claim.
+            models.Index(fields=["lock_key", "state"], name="sync_job_by_object_and_state"),
             # The ops dashboard: jobs by tenant and state over a window, outcomes per hour.
             models.Index(fields=["created_at", "tenant", "state"]),
             models.Index(fields=["finished_at", "state"]),
