@@ -242,6 +242,12 @@ SYNC_RETRY_BASE_SECONDS: int = env.int("SYNC_RETRY_BASE_SECONDS", default=30)
 SYNC_RETRY_MAX_SECONDS: int = env.int("SYNC_RETRY_MAX_SECONDS", default=3600)
 # How long a tenant's syncing pauses after Salesforce answers REQUEST_LIMIT_EXCEEDED.
 SYNC_LIMIT_PAUSE_SECONDS: int = env.int("SYNC_LIMIT_PAUSE_SECONDS", default=900)
+# Auto-sync of processed meetings gathers: a meeting processed now is synced at the next
+# multiple of this many seconds (then the sweep hands it over), together with every other
+# meeting of the tenant processed meanwhile, so meetings that trickle in share their
+# lookups and writes (10 a second, 5 s: about 0.1 API calls per meeting). 0: each is
+# synced as it comes. Edits, calls and bookings never wait for it.
+SYNC_GATHER_SECONDS: float = env.float("SYNC_GATHER_SECONDS", default=5.0 if PRODUCTION else 0.0)
 # How often `manage.py sync_worker` sweeps: due retries are dispatched within this many
 # seconds of their time, and jobs of a dead worker soon after their lease passed.
 SYNC_SWEEP_SECONDS: float = env.float("SYNC_SWEEP_SECONDS", default=2.0)

@@ -38,6 +38,7 @@ def on_meeting_processed(sender: type, instance: Meeting, **kwargs: Any) -> None
         tenant=instance.tenant,
         operation=Operation.MEETING_PROCESSED,
         local_object=instance,
+        gather=True,
     )
 
 

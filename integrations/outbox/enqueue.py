@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import logging
+import math
+from datetime import UTC, datetime
 from typing import Any
 
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
 from django.db.models import Exists, Q
+from django.utils import timezone
 
 from integrations.enums import Operation, Purpose
 from integrations.models import SyncJob, SyncMapping
@@ -49,12 +53,15 @@ def sync_job_enqueue(
     operation: Operation,
     local_object: models.Model,
     params: dict[str, Any] | None = None,
+    gather: bool = False,
 ) -> SyncJob:
     """Write a sync job in the caller's transaction; queue it once that commits.
 
     A job for the same object and operation that is still pending and not started is
     reused: it will read the object's latest state when it runs, so a burst of edits
-    makes one push.
+    makes one push. With `gather`, the job is due at the end of the current gathering
+    window (`gather_until`), with every other job gathered in it, and the sweep hands it
+    over then.
     """
     content_type = ContentType.objects.get_for_model(local_object)
     meeting_changes_lock(lock_key_for(local_object))
@@ -77,6 +84,7 @@ def sync_job_enqueue(
                 "sync job %s already pending for %s; not queued twice", pending.pk, operation
             )
             return pending
+    until = gather_until(timezone.now()) if gather else None
     job = SyncJob.objects.create(
         tenant=tenant,
         operation=operation,
@@ -84,12 +92,31 @@ def sync_job_enqueue(
         object_id=local_object.pk,
         params=params or {},
         lock_key=lock_key_for(local_object),
+        next_attempt_at=until,
+        reason=(
+            "Queued: sent together with the other meetings processed within "
+            f"{settings.SYNC_GATHER_SECONDS:g} seconds."
+            if until is not None
+            else ""
+        ),
     )
     logger.info(
         "sync job %s queued: %s of %s %s", job.pk, operation, content_type.model, local_object.pk
     )
-    transaction.on_commit(lambda: job_dispatch(job.pk))
+    if until is None:
+        transaction.on_commit(lambda: job_dispatch(job.pk))
     return job
+
+
+def gather_until(now: datetime) -> datetime | None:
+    """The end of the gathering window `now` falls in: the next multiple of
+    SYNC_GATHER_SECONDS since the epoch, so every job gathered in one window is due at
+    the same moment and one batch takes them together. None when gathering is off."""
+    window = float(settings.SYNC_GATHER_SECONDS)
+    if window <= 0:
+        return None
+    ends = (math.floor(now.timestamp() / window) + 1) * window
+    return datetime.fromtimestamp(ends, tz=UTC)
 
 
 def meeting_sync_started(*, tenant: Tenant, lock_key: str) -> bool:
