@@ -834,6 +834,7 @@ def drain(ctx: Context, clusters: int) -> tuple[dict[str, Any], BenchTenant, lis
     started = time.perf_counter()
     meetings = meetings_create(bench.tenant, n, customers)
     queued = open_jobs(bench.tenant)
+    backlog_due(bench.tenant)
     print(
         f"{time.perf_counter() - started:.0f} s, {queued} jobs queued; draining ...",
         end=" ",
@@ -1086,6 +1087,21 @@ def retry_dispatch(ctx: Context, broker: str) -> dict[str, Any]:
 
 
 TRICKLE_NUMBERING = 100_000
+
+
+def backlog_due(tenant: Any) -> None:
+    """Wait until every queued job of the backlog is due: auto-sync gathers meetings for
+    SYNC_GATHER_SECONDS (see the README), and a backlog is what waited longer than that
+    (an outage, a paused connection), so the drain's clock starts once it is all due."""
+    from django.db.models import Max
+
+    from integrations.models import SyncJob
+
+    last = SyncJob.objects.filter(tenant=tenant, state="pending").aggregate(
+        due=Max("next_attempt_at")
+    )["due"]
+    if last is not None:
+        time.sleep(max(0.0, (last - datetime.now(UTC)).total_seconds()))
 
 
 def trickle(ctx: Context) -> dict[str, Any]:
