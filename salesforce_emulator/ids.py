@@ -5,12 +5,14 @@ from __future__ import annotations
 import itertools
 import re
 import threading
+from functools import lru_cache
 
 _SUFFIX_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
 _BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _ID_RE = re.compile(r"^[a-zA-Z0-9]{15}([a-zA-Z0-5]{3})?$")
 
 
+@lru_cache(maxsize=65536)  # pure; the same ids come back in every request that names them
 def checksum(id15: str) -> str:
     """The three-character suffix that makes a 15-character id case-insensitive."""
     suffix = ""

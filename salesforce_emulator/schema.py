@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import TypedDict, Unpack
 
 from .types import FieldInfo
@@ -140,6 +141,7 @@ _SOAP_TYPES = {
 }
 
 
+@lru_cache(maxsize=4096)  # a pure function of a field's name, asked at every write
 def _label(name: str) -> str:
     base = name[:-3] if name.endswith("__c") else name
     if base.endswith("Id") and len(base) > 2:

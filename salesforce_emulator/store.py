@@ -136,6 +136,10 @@ class Org:
     _depth: int = 0
     _dirty: bool = False
     _lower_names: dict[str, str] = field(default_factory=dict)
+    # (object, parent Id) -> the Ids of that object's rows under the parent, in the
+    # order they were first stored, for the objects of _BY_PARENT: the rules of a new
+    # relation or link look at its siblings only, not at every row of the org.
+    _by_parent: dict[tuple[str, Any], dict[str, None]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._lower_names = {name.lower(): name for name in self.objects}
@@ -265,11 +269,15 @@ class Org:
         while len(journal) > mark:
             sobject, record_id, previous, blob = journal.pop()
             if previous is None:
+                self._by_parent_move(sobject, record_id, self.tables[sobject].get(record_id), None)
                 self.tables[sobject].pop(record_id, None)
                 if self.index.get(record_id) == sobject:
                     del self.index[record_id]
                 self.blobs.pop(record_id, None)
             else:
+                self._by_parent_move(
+                    sobject, record_id, self.tables[sobject].get(record_id), previous
+                )
                 self.tables[sobject][record_id] = previous
                 if blob is not None:
                     self.blobs[record_id] = blob
@@ -279,9 +287,40 @@ class Org:
         previous = self.tables[sobject].get(record_id)
         if self._journal is not None:
             self._journal.append((sobject, record_id, previous, self.blobs.get(record_id)))
+        self._by_parent_move(sobject, record_id, previous, row)
         self.tables[sobject][record_id] = row
         self.index.setdefault(record_id, sobject)
         self._dirty = True
+
+    def _by_parent_move(
+        self,
+        sobject: str,
+        record_id: str,
+        old: Mapping[str, Any] | None,
+        new: Mapping[str, Any] | None,
+    ) -> None:
+        """Keep `_by_parent` in step with a row stored, replaced or taken out."""
+        parent_field = _BY_PARENT.get(sobject)
+        if parent_field is None:
+            return
+        if old is not None and (new is None or old.get(parent_field) != new.get(parent_field)):
+            siblings = self._by_parent.get((sobject, old.get(parent_field)))
+            if siblings is not None:
+                siblings.pop(record_id, None)
+        if new is not None:
+            self._by_parent.setdefault((sobject, new.get(parent_field)), {})[record_id] = None
+
+    def live_children(self, sobject: str, parent_id: Any) -> list[dict[str, Any]]:
+        """The live rows of `sobject` (one of _BY_PARENT) under this parent, in the order
+        of `live`."""
+        parent_field = _BY_PARENT[sobject]
+        table = self.tables[sobject]
+        rows = []
+        for record_id in self._by_parent.get((sobject, parent_id), ()):
+            row = table.get(record_id)
+            if row is not None and not row["IsDeleted"] and row.get(parent_field) == parent_id:
+                rows.append(row)
+        return rows
 
     # ----- Writes ----------------------------------------------------------------
 
@@ -775,7 +814,7 @@ class Org:
         if name in ("TaskRelation", "EventRelation"):
             self._relation_rules(obj, row, creating=creating)
         if name == "ContentDocumentLink" and creating:
-            for other in self.live(name):
+            for other in self.live_children(name, row["ContentDocumentId"]):
                 if (
                     other["ContentDocumentId"] == row["ContentDocumentId"]
                     and other["LinkedEntityId"] == row["LinkedEntityId"]
@@ -858,7 +897,7 @@ class Org:
             )
         if creating:
             self._lead_relation_rules(obj.name, parent_field, row, kind)
-            for other in self.live(obj.name):
+            for other in self.live_children(obj.name, row[parent_field]):
                 if (
                     other[parent_field] == row[parent_field]
                     and other["RelationId"] == row["RelationId"]
@@ -873,7 +912,7 @@ class Org:
             kind in ("Contact", "Lead")
             and sum(
                 1
-                for other in self.live(obj.name)
+                for other in self.live_children(obj.name, row[parent_field])
                 if other[parent_field] == row[parent_field]
                 and other["Id"] != row["Id"]
                 and not other["IsWhat"]
@@ -898,7 +937,7 @@ class Org:
         if kind == "User" or (relation == "EventRelation" and not row.get("IsParent")):
             return
         kinds: set[str] = set()
-        for other in self.live(relation):
+        for other in self.live_children(relation, row[parent_field]):
             if other[parent_field] != row[parent_field] or other["Id"] == row.get("Id"):
                 continue
             if relation == "EventRelation" and not other.get("IsParent"):
@@ -1266,12 +1305,20 @@ class Org:
             for row in rows:
                 # Rows saved before a field was added to the object read as null there.
                 row = {**defaults, **row}
+                self._by_parent_move(name, row["Id"], self.tables[name].get(row["Id"]), row)
                 self.tables[name][row["Id"]] = row
                 if name != "ContentNote" or row["Id"] not in self.index:
                     self.index[row["Id"]] = name
         self.blobs = {k: base64.b64decode(v) for k, v in data.get("blobs", {}).items()}
         self.duplicate_rules = set(data.get("duplicate_rules", []))
 
+
+# The objects whose rows `live_children` finds by their parent's Id, and that field.
+_BY_PARENT: dict[str, str] = {
+    "EventRelation": "EventId",
+    "TaskRelation": "TaskId",
+    "ContentDocumentLink": "ContentDocumentId",
+}
 
 _CASCADES: dict[str, tuple[tuple[str, str], ...]] = {
     "Account": (("Contact", "AccountId"), ("Opportunity", "AccountId")),

@@ -34,6 +34,8 @@ class JobContext:
     # What the batch read for this job in one go (see `Executor.preload`): its object,
     # and its rows by model. Emptied when the job plans again, which reads afresh.
     preloaded: dict[Any, Any] = field(default_factory=dict)
+    # The portal pages this job's writes link to, made once each (see `page_url`).
+    _page_urls: dict[tuple[str, ...], str] = field(default_factory=dict, repr=False)
     # Leads this job knew that were converted, followed in this run (see
     # `sync.conversions`): what it writes next names the records they became.
     followed: list[Conversion] = field(default_factory=list)
@@ -71,9 +73,13 @@ class JobContext:
         base = self.settings.link_back_base_url
         if not base:
             return ""
-        path = reverse(view, kwargs={"external_id": external_id} if external_id else None)
-        query = f"?{urlencode({'q': search})}" if search else ""
-        return f"{base.rstrip('/')}{path}{query}"
+        key = (base, view, external_id, search)
+        if key not in self._page_urls:
+            # A job's Note and Event both link to its object's page: `reverse` once.
+            path = reverse(view, kwargs={"external_id": external_id} if external_id else None)
+            query = f"?{urlencode({'q': search})}" if search else ""
+            self._page_urls[key] = f"{base.rstrip('/')}{path}{query}"
+        return self._page_urls[key]
 
 
 @dataclass

@@ -238,8 +238,11 @@ def plans_mark_sent(
     When another sync inserted one of the new rows meanwhile, the unique index refuses
     the insert whole and each plan is marked on its own, so only that one is refused."""
     refused: dict[int, Exception] = {}
-    together = [(p, j) for p, j in items if not any(w.write.op == "delete" for w in p.writes)]
-    alone = [(p, j) for p, j in items if (p, j) not in together]
+    together: list[tuple[Plan, SyncJob]] = []
+    alone: list[tuple[Plan, SyncJob]] = []
+    for plan, job in items:
+        deletes = any(w.write.op == "delete" for w in plan.writes)
+        (alone if deletes else together).append((plan, job))
     try:
         refused.update(_plans_mark(together, tenant=tenant, user_id=user_id))
     except _InsertRace:

@@ -251,9 +251,18 @@ class _Run:
             return lambda r: (v := actual(r)) is not None and bool(pattern.fullmatch(v))
         if cmp.op in ("in", "notin"):
             pairs = list(zip(literals, targets, strict=True))
+            # A long IN list of strings (addresses, Ids): one set lookup per record
+            # instead of a comparison per value; a string equals exactly the strings
+            # of the set. Anything else compares value by value.
+            strings = {t for lit, t in pairs if _plain_string(lit, t)}
+            others = [(lit, t) for lit, t in pairs if not _plain_string(lit, t)]
 
             def contained(record: Record) -> bool:
                 v = actual(record)
+                if isinstance(v, str) and v in strings:
+                    return True
+                if not others and (v is None or isinstance(v, str)):
+                    return False
                 return any(_matches("=", v, lit, target) for lit, target in pairs)
 
             if cmp.op == "in":
@@ -404,6 +413,11 @@ def _semi_join_in(condition: Condition) -> Comparison | None:
     if isinstance(condition, Negation):
         return _semi_join_in(condition.item)
     return condition if isinstance(condition.value, SubQuery) else None
+
+
+def _plain_string(literal: Literal, target: Any) -> bool:
+    """A string literal, which `=` compares as plain equality (see `_matches`)."""
+    return literal.kind == "string" and isinstance(target, str)
 
 
 def _matches(op: str, actual: Any, literal: Literal, target: Any) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
 from lark import (
@@ -140,7 +141,18 @@ class Literal:
     text: str
     line: int
     column: int
-    like: re.Pattern[str] | None = None
+    # A string's LIKE pattern as a regex, compiled only when a LIKE uses it (a query
+    # may carry hundreds of strings in an IN list and no LIKE at all).
+    like_source: str | None = None
+
+    @property
+    def like(self) -> re.Pattern[str] | None:
+        return None if self.like_source is None else _like_compile(self.like_source)
+
+
+@lru_cache(maxsize=512)
+def _like_compile(source: str) -> re.Pattern[str]:
+    return re.compile(source, re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -245,6 +257,10 @@ def _decode_string(token: Token, soql: str) -> Literal:
     """A quoted string token to its value and to its LIKE pattern."""
     raw = token[1:-1]
     line, column = _position(token)
+    if "\\" not in raw and raw.isascii():
+        # Nothing escaped (the common case): every % and _ is a wildcard.
+        pattern = re.escape(raw.lower()).replace("%", ".*").replace("_", ".")
+        return Literal("string", raw, str(token), line, column, pattern)
     chars: list[tuple[str, bool]] = []  # (character, was escaped)
     i = 0
     while i < len(raw):
@@ -274,7 +290,7 @@ def _decode_string(token: Token, soql: str) -> Literal:
         wildcards[ch] if ch in wildcards and not escaped else re.escape(ch.lower())
         for ch, escaped in chars
     )
-    return Literal("string", value, str(token), line, column, re.compile(pattern, re.DOTALL))
+    return Literal("string", value, str(token), line, column, pattern)
 
 
 def _literal(token: Token, soql: str) -> Literal:
