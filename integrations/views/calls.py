@@ -23,6 +23,7 @@ from integrations.activity_state import CallState
 from integrations.call_forms import CallLogForm
 from integrations.filters_activities import CallFilter, filters_active
 from integrations.models import SyncJob
+from integrations.participants import phone_book
 from integrations.selectors import sync_object_label
 from integrations.services import actions, jobs
 from integrations.services.choices import call_answers_check
@@ -40,7 +41,7 @@ def call_list(request: TenantRequest) -> HttpResponse:
     found = CallFilter(request.GET or None, queryset=rows)
     calls = found.qs.order_by("-started_at", "-id")
     page = Paginator(calls, CALLS_PAGE_SIZE).get_page(request.GET.get("page"))
-    book = activity_state.phone_book(tenant)
+    book = phone_book(tenant)
     context = {
         "tenant": tenant,
         "membership": request.membership,
