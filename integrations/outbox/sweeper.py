@@ -10,6 +10,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from integrations.models import SalesforceConnection, SweeperRun, SyncAttempt, SyncJob
@@ -32,17 +33,26 @@ def sync_jobs_sweep(*, now: datetime | None = None) -> dict[str, int]:
     now = now or timezone.now()
     recovered = _expired_recover(now)
     dispatched = 0
+    connection = "tenant__salesforce_connection"
+    can_sync = (
+        Q(**{f"{connection}__isnull": False})
+        & ~Q(
+            **{
+                f"{connection}__status__in": [
+                    SalesforceConnection.Status.NEEDS_REAUTH,
+                    SalesforceConnection.Status.DISCONNECTED,
+                ]
+            }
+        )
+        & ~Q(**{f"{connection}__paused_until__gt": now})
+    )
     tenants = (
         SyncJob.objects.filter(state=State.PENDING)
         .exclude(next_attempt_at__gt=now)
-        .exclude(
-            tenant__salesforce_connection__status__in=[
-                SalesforceConnection.Status.NEEDS_REAUTH,
-                SalesforceConnection.Status.DISCONNECTED,
-            ]
-        )
-        .exclude(tenant__salesforce_connection__isnull=True)
-        .exclude(tenant__salesforce_connection__paused_until__gt=now)
+        # A tenant that cannot sync is passed over, unless a job of it was never told
+        # why it waits (one gathered while the tenant was disconnected): its worker
+        # then records the reason on every due job, which ends the dispatches.
+        .filter(can_sync | Q(waiting_for=Wait.NOTHING))
         .order_by()  # no default ordering, or DISTINCT would count every job
         .values_list("tenant_id", flat=True)
         .distinct()

@@ -67,3 +67,22 @@ def test_edits_of_a_synced_meeting_never_wait_for_a_window(
 
     job = SyncJob.objects.filter(operation="highlight.sync").get()
     assert job.state == "succeeded", job.reason
+
+
+def test_a_meeting_gathered_while_salesforce_is_disconnected_says_so_once_its_window_ends(
+    partner: Partner, settings: Any
+) -> None:
+    settings.SYNC_GATHER_SECONDS = 86400
+    meeting_push(partner)  # the tenant has never connected Salesforce
+    job = SyncJob.objects.get(operation="meeting.processed")
+    assert job.waiting_for == "" and "sent together" in job.reason
+
+    SyncJob.objects.filter(pk=job.pk).update(next_attempt_at=timezone.now())
+    first = sync_jobs_sweep()
+
+    job.refresh_from_db()
+    assert (job.state, job.waiting_for) == ("pending", "connection")
+    assert job.reason == "Waiting: Salesforce is not connected for this tenant."
+    assert first["dispatched"] == 1
+    # Told once: later sweeps leave it to wait for the connection.
+    assert sync_jobs_sweep()["dispatched"] == 0
