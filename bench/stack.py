@@ -842,6 +842,7 @@ def drain(ctx: Context, clusters: int) -> tuple[dict[str, Any], BenchTenant, lis
     )
     calls_before = ctx.emulator.api_calls(org_id)
     peaks = [MemoryPeak(f"cluster {i}") for i in range(1, clusters + 1)]
+    cpu_before = cpu_times()
     started = time.perf_counter()
     names = clusters_start(ctx, clusters)
     deadline = started + ctx.args.drain_timeout
@@ -871,6 +872,7 @@ def drain(ctx: Context, clusters: int) -> tuple[dict[str, Any], BenchTenant, lis
             raise RuntimeError(f"{dead[0]} stopped:\n{log_tail(dead[0])}")
         time.sleep(0.25)
     elapsed = time.perf_counter() - started
+    busy = cpu_busy(cpu_before, cpu_times())
     calls = ctx.emulator.api_calls(org_id) - calls_before
     jobs = jobs_by_state(bench.tenant)
     notes = sum(
@@ -893,6 +895,9 @@ def drain(ctx: Context, clusters: int) -> tuple[dict[str, Any], BenchTenant, lis
         "jobs_by_state": jobs,
         "notes_in_org": notes,
         "memory": [peak.as_dict() for peak in peaks],
+        # The whole machine's cores busy during the drain (every process: the workers,
+        # PostgreSQL, Redis, the emulator): near 1.0, more clusters cannot go faster.
+        "machine_cpu_busy": round(busy, 3),
     }
     if remaining:
         why = (
@@ -1089,6 +1094,19 @@ def retry_dispatch(ctx: Context, broker: str) -> dict[str, Any]:
 TRICKLE_NUMBERING = 100_000
 
 
+def cpu_times() -> tuple[int, int]:
+    """The machine's (busy, total) CPU ticks since boot, all cores (/proc/stat)."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    return sum(fields) - idle, sum(fields)
+
+
+def cpu_busy(before: tuple[int, int], after: tuple[int, int]) -> float:
+    """The share of all cores' time that was busy between two `cpu_times`."""
+    total = after[1] - before[1]
+    return (after[0] - before[0]) / total if total else 0.0
+
+
 def backlog_due(tenant: Any) -> None:
     """Wait until every queued job of the backlog is due: auto-sync gathers meetings for
     SYNC_GATHER_SECONDS (see the README), and a backlog is what waited longer than that
@@ -1223,7 +1241,8 @@ def table(results: dict[str, Any]) -> str:
                 f"{d['meetings_per_second']:.2f} meetings/s"
                 if d["meetings_per_second"] is not None
                 else "not finished",
-                f"{d['api_calls_per_meeting']:.3f} API calls/meeting, {d['seconds']:.1f} s{state}",
+                f"{d['api_calls_per_meeting']:.3f} API calls/meeting, {d['seconds']:.1f} s, "
+                f"machine CPU {d.get('machine_cpu_busy', 0):.0%} busy{state}",
             )
         )
     ed = results["edit_latency"]

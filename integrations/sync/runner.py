@@ -42,6 +42,12 @@ def sync_jobs_run(*, job_id: int) -> None:
         logger.debug("sync job %s not claimed: already taken, not due, or its object busy", job_id)
         return
     tenant_id = claim.jobs[0].tenant_id
+    # More of the tenant's jobs may be due than one batch takes: the next batch goes to
+    # the queue now, so another worker runs it beside this one (a backlog drains on
+    # every worker, not one batch after another); still one message per batch.
+    waiting = lowest_due_job(tenant_id)
+    if waiting is not None:
+        job_dispatch(waiting)
     ran = False
     try:
         with collector_paused():
