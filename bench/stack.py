@@ -1472,7 +1472,8 @@ def main() -> int:
         print(f"PROBLEM: {problem}")
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(results, indent=2) + "\n")
-    print(f"\nResults written to {args.output.relative_to(ROOT)}; logs in build/bench-stack/")
+    shown = args.output.relative_to(ROOT) if args.output.is_relative_to(ROOT) else args.output
+    print(f"\nResults written to {shown}; logs in build/bench-stack/")
     return 1 if results["problems"] else 0
 
 
