@@ -27,10 +27,10 @@ from integrations.participants import (
     phone_book,
 )
 from integrations.salesforce.errors import error_advice
+from integrations.salesforce.phones import key_shown
 from integrations.selectors import (
     salesforce_connection_for_tenant,
 )
-from integrations.services.choices import person_shown
 from meetings.models import Activity, ActivityParticipant
 from scheduler.models import Booking
 from tenants.models import Tenant
@@ -164,7 +164,7 @@ _E164_IN_TEXT = re.compile(r"(?<![\w+])\+\d{8,15}\b")
 
 def _numbers_shown(text: str) -> str:
     """A job's words with each E.164 number as a person reads it ("+1 415-555-0100")."""
-    return _E164_IN_TEXT.sub(lambda found: person_shown(found.group()), text)
+    return _E164_IN_TEXT.sub(lambda found: key_shown(found.group()), text)
 
 
 def _detail(row: Any, state: LogState, logged: str) -> str:
@@ -220,7 +220,7 @@ class ParticipantMatch:
     @property
     def shown_as(self) -> str:
         """Their address, or their number as a person reads it ("+1 415-555-0100")."""
-        return person_shown(self.key) if self.key else self.participant.phone
+        return key_shown(self.key) if self.key else self.participant.phone
 
     @property
     def askable(self) -> bool:

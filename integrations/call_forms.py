@@ -10,7 +10,8 @@ from typing import Any
 from django import forms
 
 from integrations.activity_state import ParticipantMatch
-from integrations.services.choices import CREATE_LEAD, person_shown
+from integrations.salesforce.phones import key_shown
+from integrations.services.choices import CREATE_LEAD
 
 # "Find their record as logging does" (no answer sent for that address or number).
 BY_EMAIL = "by_email"
@@ -73,7 +74,7 @@ class CallLogForm(forms.Form):
                     "company": self[f"company_{index}"],
                     "chosen": str(choice.value() or ""),
                     "candidates": [
-                        {**c, "value": record_value(c), "shown": person_shown(c.get("email", ""))}
+                        {**c, "value": record_value(c), "shown": key_shown(c.get("email", ""))}
                         for c in person.candidates
                     ],
                     "create_lead": CREATE_LEAD,

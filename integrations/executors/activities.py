@@ -18,6 +18,7 @@ from integrations.executors.base import (
     Executor,
     JobContext,
     Reading,
+    choice_followed,
     lead_chosen,
     lead_parents,
     needs_review,
@@ -127,7 +128,10 @@ class ActivityLog(Executor[ActivityReading]):
         gets no Task; 2. still several: a person confirms first, nothing is logged;
         3. one Task per participant with a record (or a Lead made for them)."""
         emails = reading.emails
-        choices = {key: _followed(choice, directory) for key, choice in reading.choices.items()}
+        choices: dict[str, dict[str, Any]] = {
+            key: choice_followed(choice, directory) or choice
+            for key, choice in reading.choices.items()
+        }
         lead_requests = {e for e, c in choices.items() if c.get("object") == "create_lead"}
         chosen, ambiguous = activity_people(
             directory, emails, {e: c for e, c in choices.items() if e not in lead_requests}
@@ -274,15 +278,6 @@ class ActivityLog(Executor[ActivityReading]):
         )
         plan.cuts.extend(payload.cuts)
         return True
-
-
-def _followed(choice: dict[str, Any], directory: Directory) -> dict[str, Any]:
-    """A choice of a Lead converted since, as a choice of the Contact it became (the
-    remembered ones were moved already; one given with the job is read this way)."""
-    moved = directory.conversion_of(str(choice.get("id") or "")) if lead_chosen(choice) else None
-    if moved is None:
-        return choice
-    return {**choice, "object": SObject.CONTACT.value, "id": moved.contact_id}
 
 
 def _number_of(participant: ActivityParticipant, reading: ActivityReading) -> str:

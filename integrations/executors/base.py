@@ -102,6 +102,20 @@ def lead_parents(*rows: Iterable[SyncMapping]) -> set[str]:
     } - {""}
 
 
+def choice_followed(chosen: dict[str, Any] | None, directory: Directory) -> dict[str, Any] | None:
+    """A choice (job params, or a remembered one) of a Lead converted since, as a choice
+    of the Contact it became (`directory` read the conversions); any other as it is."""
+    moved = directory.conversion_of(str(chosen["id"])) if chosen and lead_chosen(chosen) else None
+    if chosen is None or moved is None:
+        return chosen
+    return {
+        **chosen,
+        "object": SObject.CONTACT.value,
+        "id": moved.contact_id,
+        "name": moved.contact_name or chosen.get("name", ""),
+    }
+
+
 def lead_chosen(chosen: dict[str, Any] | None) -> set[str]:
     """The Lead a person's choice names (job params), if it names one."""
     if chosen and chosen.get("object") == SObject.LEAD and chosen.get("id"):

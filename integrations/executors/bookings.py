@@ -11,6 +11,7 @@ from integrations.executors.base import (
     Executor,
     JobContext,
     Reading,
+    choice_followed,
     lead_chosen,
     lead_parents,
     needs_review,
@@ -115,13 +116,7 @@ class BookingLog(Executor[BookingReading]):
             return skipped(
                 f"The host {booking.host_email} has no active Salesforce user with that email."
             )
-        chosen = ctx.params.get("target")
-        moved = (
-            directory.conversion_of(str(chosen["id"])) if chosen and lead_chosen(chosen) else None
-        )
-        if moved is not None:
-            guest = Person("Contact", moved.contact_id, booking.guest_email, moved.contact_name)
-            return guest, host
+        chosen = choice_followed(ctx.params.get("target"), directory)
         if chosen:
             return Person(
                 _kind(chosen["object"]), chosen["id"], booking.guest_email, chosen.get("name", "")

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from integrations.enums import Purpose, SObject
-from integrations.executors.base import JobContext
+from integrations.executors.base import JobContext, choice_followed
 from integrations.models import IntegrationSettings, SyncMapping
 from integrations.salesforce import payloads
 from integrations.salesforce.matching import Candidate, Directory, Person, event_people
@@ -308,15 +308,8 @@ def _relations_restore(
         )
 
 
-def target_of(chosen: dict[str, Any], directory: Directory | None = None) -> Parent:
+def target_of(chosen: dict[str, Any], directory: Directory) -> Parent:
     """A record a person chose (job params), as a Parent; a Lead converted since the
-    choice (`directory` says), as the Contact it became."""
-    target = Parent.of(Candidate(chosen["object"], chosen["id"], chosen.get("name", "")))
-    moved = (
-        directory.conversion_of(str(target.id))
-        if directory is not None and target.sobject == SObject.LEAD
-        else None
-    )
-    if moved is not None:
-        return Parent(SObject.CONTACT, moved.contact_id, moved.contact_name)
-    return target
+    choice, as the Contact it became (see `choice_followed`)."""
+    followed = choice_followed(chosen, directory) or chosen
+    return Parent.of(Candidate(followed["object"], followed["id"], followed.get("name", "")))

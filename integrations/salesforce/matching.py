@@ -132,10 +132,6 @@ class Directory:
         """The conversion of a Lead, whichever of its Id's two forms is given."""
         return self.conversions.get(lead_id[:15]) if lead_id else None
 
-    def conversion_into(self, contact_id: str) -> Conversion | None:
-        """The conversion that made (or merged into) this Contact, if this round read one."""
-        return next((c for c in self.conversions.values() if c.contact_id == contact_id), None)
-
     def accounts_of_domain(self, domain: str) -> list[CompanyAccount]:
         """The Accounts whose Website is on `domain` or on the closest domain it is a
         subdomain of (mail.initech.example finds initech.example's)."""

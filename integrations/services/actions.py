@@ -16,13 +16,13 @@ from integrations.participants import participant_internal, participant_key, pho
 from integrations.salesforce.errors import SalesforceError
 from integrations.salesforce.lookups import directory_fetch
 from integrations.salesforce.matching import Directory, external_emails, manual_match
+from integrations.salesforce.phones import key_shown
 from integrations.services.choices import (
     CREATE_LEAD,
     ORGANISATIONS,
     PersonChoice,
     match_choice_remember,
     person_choice,
-    person_shown,
     record_choice,
 )
 from integrations.sync.connection import connection_client, connection_needs_reauth
@@ -191,7 +191,7 @@ def activity_log(
         key = raw_key.strip().lower()
         if key not in outside:
             raise InvalidInput(
-                f"{person_shown(key)} is not one of this activity's outside participants "
+                f"{key_shown(key)} is not one of this activity's outside participants "
                 "(a participant known only by phone is named by their number in E.164, "
                 "e.g. +14155550100).",
                 field="choices",

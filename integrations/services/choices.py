@@ -119,11 +119,6 @@ def _choice_key_check(key: str) -> None:
         )
 
 
-def person_shown(key: str) -> str:
-    """A participant's key as a person reads it (see `phones.key_shown`)."""
-    return key_shown(key)
-
-
 def _id_18(answer: Mapping[str, Any]) -> str:
     """The answer's record Id in its 18-character form (as offers name it)."""
     record_id = str(answer.get("id", ""))
@@ -149,7 +144,7 @@ def call_answers_check(
     """
     checked: dict[str, PersonChoice] = {}
     for key, answer in answers.items():
-        shown = person_shown(key)
+        shown = key_shown(key)
         if not isinstance(answer, Mapping):
             raise InvalidInput(
                 f'The answer for {shown} must be a record ({{"object", "id"}}) or '
@@ -183,7 +178,7 @@ def call_answers_check(
     unanswered = [key for key in offered if choosing and key not in checked]
     if unanswered:
         raise InvalidInput(
-            f"Choose which record {person_shown(unanswered[0])} is, or create a Lead.",
+            f"Choose which record {key_shown(unanswered[0])} is, or create a Lead.",
             field="choices",
         )
     return checked

@@ -5,8 +5,6 @@ offer refused in words. Salesforce is the emulator."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from django.test import Client
 
@@ -14,53 +12,25 @@ from integrations.enums import Operation
 from integrations.models import MatchChoice, SyncJob
 from integrations.services.settings import integration_settings_update
 from salesforce_emulator.testing import OrgHandle
-from tenants.models import Membership, Tenant
+from tenants.models import Tenant
 from tests.conftest import Partner
 from tests.factories import (
     ActivityFactory,
     ActivityParticipantFactory,
-    MembershipFactory,
     SyncJobFactory,
-    UserFactory,
 )
+from tests.integrations.test_call_pages import page_text, signed_in
 from tests.sync.conftest import last_job
 from tests.sync.conftest import sf as sf  # the emulator-connected tenant fixture
+from tests.sync.test_phone_matching import call_post as phone_call_post
 
 NUMBER = "+14155550100"
 SHOWN = "+1 415-555-0100"
 
 
-def signed_in(tenant: Tenant) -> Client:
-    user = UserFactory()
-    MembershipFactory(tenant=tenant, user=user, role=Membership.Role.MEMBER)
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-def page_text(response: Any) -> str:
-    assert response.status_code == 200, response.status_code
-    return response.content.decode()
-
-
 def call_post(partner: Partner, phone: str, external_id: str) -> None:
     """A call from someone known only by phone, as the partner product sends it."""
-    answer = partner.client.post(
-        "/api/v1/activities/",
-        {
-            "external_id": external_id,
-            "kind": "call",
-            "direction": "inbound",
-            "started_at": "2026-11-20T09:00:00Z",
-            "duration_seconds": 300,
-            "subject": "Pricing",
-            "logged_by_email": "agent@acme.test",
-            "logged_by_name": "Agent Smith",
-            "participants": [{"email": "agent@acme.test"}, {"phone": phone}],
-        },
-        format="json",
-    )
-    assert answer.status_code in (200, 201), answer.json()
+    phone_call_post(partner, phone, external_id, logged_by_name="Agent Smith")
 
 
 def two_contacts_with_one_number(sf: OrgHandle) -> tuple[str, str]:
